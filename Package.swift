@@ -1,0 +1,72 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Layers, bottom to top: C system libraries → thin Swift wrappers → numerics / HTTP transport
+/// → model store → service (routes, batcher, trainer) → CLI. The HTTP layer knows nothing of
+/// models; the numerics know nothing of HTTP.
+let releaseSpeed: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "FixServe",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "fixserve", targets: ["FixServeCLI"]),
+        .executable(name: "fixserve-bench", targets: ["FixServeBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // C libraries, found through pkg-config.
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CLAPACKE", pkgConfig: "lapacke", providers: [.apt(["liblapacke-dev"])]),
+        .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSPNG", pkgConfig: "spng", providers: [.apt(["libspng-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // OpenSSL's API is full of macros Swift cannot call; these are static inline functions.
+        .target(name: "COpenSSLShims", dependencies: ["COpenSSL"]),
+
+        // Thin Swift wrappers: the only modules that import C.
+        .target(name: "LinearAlgebra", dependencies: ["CBLAS", "CLAPACKE"], swiftSettings: releaseSpeed),
+        .target(name: "ImageCodec", dependencies: ["CSPNG", "CTurboJPEG"], swiftSettings: releaseSpeed),
+        .target(name: "TLS", dependencies: ["COpenSSL", "COpenSSLShims"]),
+
+        // Numerics: tensors, layers, fixed heads, loss, optimiser. No HTTP here.
+        .target(name: "Numerics", dependencies: ["LinearAlgebra"], swiftSettings: releaseSpeed),
+        // Data sets: IDX files, image folders, normalisation, augmentation.
+        .target(name: "Datasets", dependencies: ["Numerics", "ImageCodec", "CZlib"], swiftSettings: releaseSpeed),
+        // Model store: safetensors + manifest, versioned repository, hot reload, ONNX export.
+        .target(name: "ModelStore", dependencies: ["Numerics", "Datasets"], swiftSettings: releaseSpeed),
+        // HTTP transport: Dispatch sockets, TLS, HTTP/1.1 and HTTP/2. No models here.
+        .target(name: "HTTPServer", dependencies: [
+            "CNGHTTP2", "CHTTPParser", "TLS",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Service: routes, dynamic batcher, trainer queue, metrics.
+        .target(name: "FixServeService", dependencies: [
+            "HTTPServer", "ModelStore", "Numerics", "Datasets", "ImageCodec",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: releaseSpeed),
+        .executableTarget(name: "FixServeCLI", dependencies: [
+            "FixServeService", "ModelStore", "Datasets", "Numerics", "ImageCodec", "HTTPServer",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: releaseSpeed),
+        .executableTarget(name: "FixServeBench", dependencies: [
+            "Numerics", "LinearAlgebra",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: releaseSpeed),
+
+        .testTarget(name: "NumericsTests", dependencies: ["Numerics", "LinearAlgebra"]),
+        .testTarget(name: "ImageCodecTests", dependencies: ["ImageCodec"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "ImageCodec", "Numerics"]),
+        .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore", "Numerics"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TLS"]),
+        .testTarget(name: "FixServeServiceTests", dependencies: ["FixServeService", "HTTPServer", "ModelStore", "Numerics"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

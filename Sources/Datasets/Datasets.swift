@@ -1,0 +1,1 @@
+// Datasets: see Package.swift for this module's place in the architecture.

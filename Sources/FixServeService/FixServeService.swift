@@ -1,0 +1,1 @@
+// FixServeService: see Package.swift for this module's place in the architecture.

@@ -1,0 +1,1 @@
+// ImageCodec: see Package.swift for this module's place in the architecture.

@@ -1,0 +1,25 @@
+/// One differentiable step of a network.
+///
+/// `forward` caches what `backward` needs; `backward` takes dL/d(output), accumulates dL/dθ into
+/// each parameter's gradient and returns dL/d(input). A layer is used by one thread at a time.
+public protocol Layer: AnyObject {
+    /// Computes the output for a batch. `training` selects batch statistics, dropout and caching.
+    func forward(_ input: Tensor, training: Bool) -> Tensor
+    /// Propagates the gradient of the loss from the output of the last `forward` to its input.
+    func backward(_ outputGradient: Tensor) -> Tensor
+    /// The trainable parameters, in a stable order.
+    var parameters: [Parameter] { get }
+    /// State that is stored with the model but not trained (BatchNorm running statistics),
+    /// by name.
+    var buffers: [(name: String, tensor: Tensor)] { get }
+    /// Replaces a buffer's value on load; the layer validates the shape.
+    func setBuffer(_ name: String, to tensor: Tensor) throws
+}
+
+extension Layer {
+    public var parameters: [Parameter] { [] }
+    public var buffers: [(name: String, tensor: Tensor)] { [] }
+    public func setBuffer(_ name: String, to tensor: Tensor) throws {
+        throw NumericsError.unknownTensor(name)
+    }
+}
