@@ -5,17 +5,19 @@ public struct ImageLimits: Equatable, Sendable {
     public var maxEncodedBytes: Int
     /// The largest `width × height` a header may declare.
     public var maxPixelCount: Int
-    /// The most memory spng may spend caching ancillary chunks (text, ICC profiles), in bytes.
-    public var maxAncillaryChunkBytes: Int
+    /// The most memory libspng may spend on chunk data it keeps, including decompressed text
+    /// and ICC profiles, in bytes. libspng needs this to be at least `maxEncodedBytes`
+    /// (its per-chunk limit), so the larger of the two is used.
+    public var maxChunkCacheBytes: Int
 
     public init(maxEncodedBytes: Int = 32 << 20, maxPixelCount: Int = 4096 * 4096,
-                maxAncillaryChunkBytes: Int = 4 << 20) {
+                maxChunkCacheBytes: Int = 64 << 20) {
         self.maxEncodedBytes = maxEncodedBytes
         self.maxPixelCount = maxPixelCount
-        self.maxAncillaryChunkBytes = maxAncillaryChunkBytes
+        self.maxChunkCacheBytes = maxChunkCacheBytes
     }
 
-    /// 32 MiB of encoded data, 16 megapixels (4096 × 4096), 4 MiB of ancillary chunks.
+    /// 32 MiB of encoded data, 16 megapixels (4096 × 4096), 64 MiB of cached chunk data.
     public static let `default` = ImageLimits()
 
     /// Throws `ImageError.tooManyPixels` unless a `width × height` image fits.

@@ -14,6 +14,10 @@ enum JPEGCodec {
                                   &width, &height, &subsampling, &colorspace) == 0 else {
             throw failure(handle, decoding: true)
         }
+        // TurboJPEG can accept a header without a frame; there is nothing to decode then.
+        guard width > 0, height > 0 else {
+            throw ImageError.corrupt(format: .jpeg, detail: "no frame header (declared size \(width)×\(height))")
+        }
         try limits.checkDimensions(width: Int(width), height: Int(height))
 
         let mode: ColorMode

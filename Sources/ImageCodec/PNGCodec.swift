@@ -10,7 +10,8 @@ enum PNGCodec {
     static func decode(_ bytes: UnsafeRawBufferPointer, limits: ImageLimits) throws -> Image {
         guard let ctx = spng_ctx_new(0) else { throw ImageError.corrupt(format: .png, detail: "out of memory") }
         defer { spng_ctx_free(ctx) }
-        try check(spng_set_chunk_limits(ctx, limits.maxEncodedBytes, limits.maxAncillaryChunkBytes))
+        let chunkLimit = min(limits.maxEncodedBytes, Int(Int32.max))
+        try check(spng_set_chunk_limits(ctx, chunkLimit, max(chunkLimit, limits.maxChunkCacheBytes)))
         try check(spng_set_png_buffer(ctx, bytes.baseAddress, bytes.count))
 
         var header = spng_ihdr()
@@ -60,8 +61,8 @@ enum PNGCodec {
                    colorType: image.mode == .gray ? .gray : .rgb, bitDepth: 8)
     }
 
-    /// Encodes raw PNG rows: `rows` holds samples exactly as PNG stores them (16-bit samples
-    /// big-endian, indexed pixels packed for depths below 8), without filter bytes. Palette
+    /// Encodes raw PNG rows: `rows` holds samples row by row (16-bit samples in host byte
+    /// order, as libspng expects; depths below 8 packed as in the PNG file), without filter bytes. Palette
     /// entries are RGB triples; `transparency` is the tRNS alpha per palette entry.
     static func encode(rows: [UInt8], width: Int, height: Int, colorType: ColorType, bitDepth: UInt8,
                        palette: [(UInt8, UInt8, UInt8)] = [], transparency: [UInt8] = []) throws -> [UInt8] {
@@ -111,7 +112,7 @@ enum PNGCodec {
         guard code != 0 else { return }
         let detail = message(code)
         switch code {
-        case SPNG_EOF.rawValue, SPNG_EIDAT_TOO_SHORT.rawValue:
+        case SPNG_IO_EOF.rawValue, SPNG_EOF.rawValue, SPNG_EIDAT_TOO_SHORT.rawValue:
             throw ImageError.truncated(format: .png, detail: detail)
         case SPNG_ECHUNK_CRC.rawValue:
             throw ImageError.checksumMismatch(format: .png, detail: detail)
