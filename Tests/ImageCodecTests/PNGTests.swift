@@ -71,3 +71,12 @@ import Testing
         samples.withUnsafeBytes { Array($0) }
     }
 }
+
+@Suite struct LowBitDepthPNGTests {
+    @Test func oneBitGrayScalesToFullRange() throws {
+        // One row of four 1-bit pixels 1 0 1 0, padded to a byte.
+        let data = try PNGCodec.encode(rows: [0b1010_0000], width: 4, height: 1, colorType: .gray, bitDepth: 1)
+        let image = try ImageDecoder.decode(data)
+        #expect(image.mode == .gray && image.pixels == [255, 0, 255, 0])
+    }
+}
