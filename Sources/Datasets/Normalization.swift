@@ -23,6 +23,17 @@ public struct Normalization: Codable, Equatable, Sendable {
         self.std = std
     }
 
+    /// Decodes and validates like `init(mean:std:)`, so a damaged model file cannot smuggle
+    /// in a zero standard deviation.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        do {
+            try self.init(mean: container.decode([Float].self, forKey: .mean), std: container.decode([Float].self, forKey: .std))
+        } catch let error as DatasetError {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
+        }
+    }
+
     /// Mean 0, std 1: inputs are `pixel / 255`.
     public static func identity(channels: Int) -> Normalization {
         // Statically valid.

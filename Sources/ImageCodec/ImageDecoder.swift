@@ -19,31 +19,37 @@ public enum ImageDecoder {
     ///
     /// - Throws: `ImageError` — `.emptyInput`, `.unknownFormat`, `.encodedDataTooLarge`,
     ///   `.tooManyPixels`, `.truncated`, `.checksumMismatch`, `.corrupt` or `.unsupported`.
-    public static func decode(_ data: [UInt8], limits: ImageLimits = .default) throws -> Image {
+    public static func decode(_ data: UnsafeRawBufferPointer, limits: ImageLimits = .default) throws -> Image {
         guard !data.isEmpty else { throw ImageError.emptyInput }
         guard data.count <= limits.maxEncodedBytes else {
             throw ImageError.encodedDataTooLarge(byteCount: data.count, limit: limits.maxEncodedBytes)
         }
-        guard let format = ImageFormat.sniff(data) else {
-            throw ImageError.unknownFormat(leadingBytes: Array(data.prefix(8)))
-        }
-        return try data.withUnsafeBytes { bytes in
-            switch format {
-            case .png: return try PNGCodec.decode(bytes, limits: limits)
-            case .jpeg: return try JPEGCodec.decode(bytes, limits: limits)
-            }
+        switch ImageFormat.sniff(data) {
+        case .png: return try PNGCodec.decode(data, limits: limits)
+        case .jpeg: return try JPEGCodec.decode(data, limits: limits)
+        case nil: throw ImageError.unknownFormat(leadingBytes: Array(data.prefix(8)))
         }
     }
 
-    /// Decodes `data`; see `decode(_:limits:)` for `[UInt8]`.
+    /// Decodes `data`; see `decode(_:limits:)`.
+    public static func decode(_ data: [UInt8], limits: ImageLimits = .default) throws -> Image {
+        try data.withUnsafeBytes { try decode($0, limits: limits) }
+    }
+
+    /// Decodes `data`; see `decode(_:limits:)`.
     public static func decode(_ data: Data, limits: ImageLimits = .default) throws -> Image {
-        try decode([UInt8](data), limits: limits)
+        try data.withUnsafeBytes { try decode($0, limits: limits) }
     }
 
-    /// Reads and decodes the file at `url`.
+    /// Reads and decodes the file at `url`; a file larger than `limits.maxEncodedBytes` is
+    /// refused before it is read.
     ///
     /// - Throws: the file system's error if the file cannot be read, otherwise `ImageError`.
     public static func decode(contentsOf url: URL, limits: ImageLimits = .default) throws -> Image {
-        try decode(Data(contentsOf: url), limits: limits)
+        if let size = try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int,
+           size > limits.maxEncodedBytes {
+            throw ImageError.encodedDataTooLarge(byteCount: size, limit: limits.maxEncodedBytes)
+        }
+        return try decode(Data(contentsOf: url), limits: limits)
     }
 }

@@ -20,7 +20,7 @@ import Testing
 
     @Test func sameSeedGivesSameBatches() throws {
         let set = try TestSets.random(count: 50)
-        let augmentation = Augmentation(cropPadding: 1, horizontalFlip: true)
+        let augmentation = try Augmentation(cropPadding: 1, horizontalFlip: true)
         let a = Array(try BatchIterator(dataset: set, batchSize: 8, normalization: identity, augmentation: augmentation, seed: 42))
         let b = Array(try BatchIterator(dataset: set, batchSize: 8, normalization: identity, augmentation: augmentation, seed: 42))
         let c = Array(try BatchIterator(dataset: set, batchSize: 8, normalization: identity, augmentation: augmentation, seed: 43))
@@ -83,7 +83,7 @@ import Testing
         let normalization = Normalization(computedOver: set)
         let plain = Array(try BatchIterator(dataset: set, batchSize: 6, normalization: normalization, seed: 5))
         let augmented = Array(try BatchIterator(dataset: set, batchSize: 6, normalization: normalization,
-                                                augmentation: Augmentation(cropPadding: 2, horizontalFlip: true), seed: 5))
+                                                augmentation: try Augmentation(cropPadding: 2, horizontalFlip: true), seed: 5))
         #expect(plain.map(\.labels) == augmented.map(\.labels))
         #expect(plain.map(\.input.shape) == augmented.map(\.input.shape))
         #expect(augmented.first?.input.shape == [6, 3, 6, 6])
@@ -93,7 +93,7 @@ import Testing
     @Test func flipOnlyProducesTheImageOrItsMirror() throws {
         let set = try TestSets.random(count: 16, height: 3, width: 4)
         let batch = try first(BatchIterator(dataset: set, batchSize: 16, normalization: identity,
-                                                   augmentation: Augmentation(horizontalFlip: true), shuffle: false, seed: 3))
+                                                   augmentation: try Augmentation(horizontalFlip: true), shuffle: false, seed: 3))
         var flips = 0
         for i in 0..<16 {
             let original = (0..<12).map { Float(set.pixels[i * 12 + $0]) / 255 }
@@ -112,7 +112,7 @@ import Testing
         let set = try LabeledImageSet(channels: 1, height: 3, width: 3, pixels: [UInt8](repeating: 255, count: 9 * 45),
                                       labels: [Int](repeating: 0, count: 45), classNames: ["a"])
         let batch = try first(BatchIterator(dataset: set, batchSize: 45, normalization: identity,
-                                            augmentation: Augmentation(cropPadding: 1), seed: 2))
+                                            augmentation: try Augmentation(cropPadding: 1), seed: 2))
         #expect(batch.input.data.allSatisfy { $0 == 0 || $0 == 1 })
         let zeroCounts = (0..<45).map { i in batch.input.data[i * 9..<(i + 1) * 9].filter { $0 == 0 }.count }
         // A shift by (dy, dx) zeroes 3|dy| + 3|dx| − |dy·dx| pixels: 0, 3 or 5.

@@ -35,6 +35,19 @@ import Testing
         #expect(decoded == normalization)
     }
 
+    @Test func decodingRejectsZeroStd() {
+        let json = Data(#"{"mean": [0.5], "std": [0]}"#.utf8)
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(Normalization.self, from: json) }
+    }
+
+    @Test func augmentationDecodingValidatesPadding() throws {
+        let decoded = try JSONDecoder().decode(Augmentation.self, from: Data(#"{"cropPadding": 4}"#.utf8))
+        #expect(decoded == (try Augmentation(cropPadding: 4)))
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(Augmentation.self, from: Data(#"{"cropPadding": -1, "horizontalFlip": true}"#.utf8))
+        }
+    }
+
     @Test func rejectsNonPositiveStd() {
         #expect(throws: DatasetError.self) { try Normalization(mean: [0], std: [0]) }
         #expect(throws: DatasetError.self) { try Normalization(mean: [0, 0], std: [1]) }

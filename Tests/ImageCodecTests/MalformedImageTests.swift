@@ -55,6 +55,16 @@ import Testing
         if case .tooManyPixels = error { Issue.record("a 4×4 header was refused as too large") }
     }
 
+    @Test func hugeDeclaredJPEGIsRefusedBeforeDecoding() throws {
+        var data = try TestImages.gradient(width: 16, height: 16, mode: .gray).jpegData()
+        // Patch the baseline frame header (FF C0, length, precision, height, width) to 60000×50000.
+        let sof = try #require(data.indices.dropLast().first { data[$0] == 0xFF && data[$0 + 1] == 0xC0 })
+        data.replaceSubrange(sof + 5..<sof + 9, with: [0xEA, 0x60, 0xC3, 0x50])
+        #expect(throws: ImageError.tooManyPixels(width: 50_000, height: 60_000, limit: ImageLimits.default.maxPixelCount)) {
+            try ImageDecoder.decode(data)
+        }
+    }
+
     @Test func jpegGarbageIsRefusedWithTurboJPEGsMessage() throws {
         // SOI, then a fixed pseudo-random tail (a linear congruential sequence).
         var state: UInt32 = 12_345
