@@ -18,6 +18,8 @@ public enum DatasetError: Error, Equatable, Sendable, CustomStringConvertible {
     case labelOutOfRange(path: String, index: Int, label: Int, classCount: Int)
     /// The gzip stream is damaged; `reason` is zlib's message.
     case corruptGzip(path: String, reason: String)
+    /// The file is larger than the size limit.
+    case fileTooLarge(path: String, byteCount: Int, limit: Int)
     /// The decompressed file would exceed the size limit.
     case inflatedTooLarge(path: String, limit: Int)
     /// The image-folder root does not exist or is not a directory.
@@ -56,6 +58,8 @@ public enum DatasetError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(path): label \(label) of sample \(index) is outside 0..<\(classCount)"
         case let .corruptGzip(path, reason):
             return "\(path) is not valid gzip data: \(reason)"
+        case let .fileTooLarge(path, count, limit):
+            return "\(path) is \(count) bytes, more than the limit of \(limit) bytes"
         case let .inflatedTooLarge(path, limit):
             return "\(path) decompresses to more than the limit of \(limit) bytes"
         case let .missingRoot(path):

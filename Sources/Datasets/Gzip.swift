@@ -22,7 +22,9 @@ enum Gzip {
         let declared = input.count >= 4
             ? input.suffix(4).reversed().reduce(0) { $0 << 8 | Int($1) }
             : 0
-        var output = [UInt8](repeating: 0, count: min(max(declared, 1 << 16), maxOutputBytes + 1))
+        // Deflate expands at most about 1032:1, which bounds a lying trailer's first allocation.
+        let guess = min(max(declared, 1 << 16), input.count.multipliedReportingOverflow(by: 1032).partialValue)
+        var output = [UInt8](repeating: 0, count: max(min(guess, maxOutputBytes + 1), 1))
         var produced = 0
 
         var stream = z_stream()

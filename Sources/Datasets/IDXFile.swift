@@ -15,14 +15,14 @@ public struct IDXFile: Equatable, Sendable {
     /// its magic number, not its name).
     ///
     /// - Parameter maxBytes: the largest file size, before and after decompression.
-    /// - Throws: `DatasetError` — `.unreadableFile`, `.corruptGzip`, `.inflatedTooLarge`,
+    /// - Throws: `DatasetError` — `.unreadableFile`, `.fileTooLarge`, `.corruptGzip`, `.inflatedTooLarge`,
     ///   `.badMagic`, `.unsupportedTypeCode`, `.truncated`, `.trailingBytes`.
     public init(contentsOf url: URL, maxBytes: Int = IDXFile.defaultMaxBytes) throws {
         let path = url.path
         let raw: [UInt8]
         do {
             let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
-            guard size <= maxBytes else { throw DatasetError.inflatedTooLarge(path: path, limit: maxBytes) }
+            guard size <= maxBytes else { throw DatasetError.fileTooLarge(path: path, byteCount: size, limit: maxBytes) }
             raw = [UInt8](try Data(contentsOf: url))
         } catch let error as DatasetError {
             throw error

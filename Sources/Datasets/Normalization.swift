@@ -76,7 +76,8 @@ public struct Normalization: Codable, Equatable, Sendable {
         }
     }
 
-    /// Look-up table [C, 256]: the normalised value of every byte in every channel.
+    /// Look-up table [C, 256]: the normalised value of every byte in every channel, by the
+    /// same expression as `Image.writeNormalizedCHW`, so training and serving agree exactly.
     func table() -> [Float] {
         var table = [Float](repeating: 0, count: channels * 256)
         for c in 0..<channels {

@@ -9,12 +9,15 @@ extension Image {
         precondition(output.count == channels * area, "output holds \(output.count) floats, need \(channels * area)")
         precondition(mean.count == channels && std.count == channels, "need \(channels) means and stds")
         precondition(std.allSatisfy { $0 > 0 }, "standard deviations must be positive")
+        // A table per channel is faster than arithmetic per pixel, and uses the exact
+        // expression of the training batches, so serving sees bit-identical inputs.
+        var table = [Float](repeating: 0, count: 256)
         pixels.withUnsafeBufferPointer { src in
             for c in 0..<channels {
-                let scale = 1 / (255 * std[c]), bias = -mean[c] / std[c]
+                for v in 0..<256 { table[v] = (Float(v) / 255 - mean[c]) / std[c] }
                 let plane = c * area
-                for p in 0..<area {
-                    output[plane + p] = Float(src[p * channels + c]) * scale + bias
+                table.withUnsafeBufferPointer { table in
+                    for p in 0..<area { output[plane + p] = table[Int(src[p * channels + c])] }
                 }
             }
         }

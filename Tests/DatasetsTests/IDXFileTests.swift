@@ -108,6 +108,15 @@ import Testing
         }
     }
 
+    @Test func rejectsRawFilePastTheLimit() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let file = try directory.write(array.encoded, to: "raw")
+        #expect(throws: DatasetError.fileTooLarge(path: file.path, byteCount: array.encoded.count, limit: 10)) {
+            try IDXFile(contentsOf: file, maxBytes: 10)
+        }
+    }
+
     @Test func rejectsMissingFile() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
