@@ -14,9 +14,15 @@ public struct BatchIterator: IteratorProtocol, Sequence {
     public let dataset: LabeledImageSet
     /// Images per batch (the last batch may be smaller unless `dropLast`).
     public let batchSize: Int
+    /// The per-channel statistics the inputs are standardised with.
+    public let normalization: Normalization
+    /// The random perturbations applied to each image as its batch is formed.
     public let augmentation: Augmentation
+    /// Whether each epoch visits the images in a seeded random order.
     public let shuffle: Bool
+    /// Whether a final batch smaller than `batchSize` is skipped.
     public let dropLast: Bool
+    /// With the epoch, determines the order and the augmentation.
     public let seed: UInt64
     /// The epoch this iterator currently walks.
     public private(set) var epoch: Int
@@ -45,6 +51,7 @@ public struct BatchIterator: IteratorProtocol, Sequence {
         }
         self.dataset = dataset
         self.batchSize = batchSize
+        self.normalization = normalization
         self.augmentation = augmentation
         self.shuffle = shuffle
         self.dropLast = dropLast
