@@ -6,9 +6,9 @@ import ImageCodec
 /// exactly as training did.
 public struct Normalization: Codable, Equatable, Sendable {
     /// The mean of `pixel / 255` per channel.
-    public var mean: [Float]
+    public let mean: [Float]
     /// The standard deviation of `pixel / 255` per channel; always positive.
-    public var std: [Float]
+    public let std: [Float]
 
     /// Statistics given explicitly; `mean` and `std` must have one entry per channel and every
     /// `std` must be positive.
