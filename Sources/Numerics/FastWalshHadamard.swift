@@ -12,13 +12,61 @@ public enum FastWalshHadamard {
             return
         }
         let raw = UnsafeMutableRawPointer(x)
-        let vectors = count / 8
-        // Stages 1, 2 and 4 stay inside one 8-lane vector.
-        for v in 0..<vectors {
+        for v in 0..<(count / 8) {
             raw.storeBytes(of: inLaneTransform(raw.loadUnaligned(fromByteOffset: v * 32, as: SIMD8<Float>.self)),
                            toByteOffset: v * 32, as: SIMD8<Float>.self)
         }
-        // The remaining stages pair whole vectors; two stages per pass halve the memory traffic.
+        crossLaneStages(raw, vectors: count / 8)
+    }
+
+    /// Transforms x zero-padded to `order`: copies the `count` floats at `x` into `buffer`
+    /// (`order` floats, a power of two ≥ `count`), transforms it in place and returns Σ x², which
+    /// the copy computes on the way so a caller normalising x needs no second pass (H is linear:
+    /// H(x/s) = (Hx)/s).
+    @inline(__always)
+    public static func transform(
+        copying x: UnsafePointer<Float>, count: Int, into buffer: UnsafeMutablePointer<Float>, order: Int
+    ) -> Float {
+        precondition(order >= count && order > 0 && order & (order - 1) == 0, "order \(order) cannot hold \(count) values")
+        if order < 8 {
+            buffer.update(from: x, count: count)
+            (buffer + count).update(repeating: 0, count: order - count)
+            scalarTransform(buffer, count: order)
+            return (0..<count).reduce(0) { $0 + x[$1] * x[$1] }
+        }
+        let source = UnsafeRawPointer(x), target = UnsafeMutableRawPointer(buffer)
+        var squares0 = SIMD8<Float>(), squares1 = SIMD8<Float>()
+        var offset = 0
+        // Two accumulators so consecutive vectors do not wait on one another's sum.
+        while offset + 64 <= 4 * count {
+            let v0 = source.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            let v1 = source.loadUnaligned(fromByteOffset: offset + 32, as: SIMD8<Float>.self)
+            squares0.addProduct(v0, v0)
+            squares1.addProduct(v1, v1)
+            target.storeBytes(of: inLaneTransform(v0), toByteOffset: offset, as: SIMD8<Float>.self)
+            target.storeBytes(of: inLaneTransform(v1), toByteOffset: offset + 32, as: SIMD8<Float>.self)
+            offset += 64
+        }
+        while offset < 4 * count {
+            var v = SIMD8<Float>()
+            if offset + 32 <= 4 * count {
+                v = source.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            } else {
+                for lane in 0..<(count - offset / 4) { v[lane] = x[offset / 4 + lane] }
+            }
+            squares0.addProduct(v, v)
+            target.storeBytes(of: inLaneTransform(v), toByteOffset: offset, as: SIMD8<Float>.self)
+            offset += 32
+        }
+        if offset < 4 * order { (buffer + offset / 4).update(repeating: 0, count: order - offset / 4) }
+        crossLaneStages(target, vectors: order / 8)
+        return (squares0 + squares1).sum()
+    }
+
+    /// The stages of distance 8 and up, on `vectors` whole 8-lane vectors; two stages per pass
+    /// halve the memory traffic.
+    @inline(__always)
+    private static func crossLaneStages(_ raw: UnsafeMutableRawPointer, vectors: Int) {
         var span = 1  // the stage's distance, in vectors
         while span * 4 <= vectors {
             radix4Pass(raw, vectors: vectors, span: span)
@@ -39,16 +87,15 @@ public enum FastWalshHadamard {
         return order
     }
 
-    /// Three stages on one vector. Each step maps (even lanes e, odd lanes o) to (e + o | e − o);
-    /// three of them apply H₂ to every bit of the lane index once, leaving natural order.
+    /// Stages 1, 2 and 4, inside one vector: each adds the lane at distance h to the vector,
+    /// with the sign of the lane's own bit h (plain shuffles and one multiply by ±1 per stage,
+    /// which compilers map onto vector instructions).
     @inline(__always)
     private static func inLaneTransform(_ v: SIMD8<Float>) -> SIMD8<Float> {
         var v = v
-        for _ in 0..<3 {
-            let even = v.evenHalf, odd = v.oddHalf
-            v = SIMD8(lowHalf: even + odd, highHalf: even - odd)
-        }
-        return v
+        v = SIMD8(v[1], v[0], v[3], v[2], v[5], v[4], v[7], v[6]) + v * SIMD8(1, -1, 1, -1, 1, -1, 1, -1)
+        v = SIMD8(v[2], v[3], v[0], v[1], v[6], v[7], v[4], v[5]) + v * SIMD8(1, 1, -1, -1, 1, 1, -1, -1)
+        return SIMD8(lowHalf: v.lowHalf + v.highHalf, highHalf: v.lowHalf - v.highHalf)
     }
 
     @inline(__always)

@@ -35,6 +35,13 @@ struct FixedHeadAffine {
         }
     }
 
+    /// Calls `body` with b's C values, or nil when the head has no bias.
+    @inline(__always)
+    func withBias<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {
+        guard let bias else { return body(nil) }
+        return bias.value.data.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+
     /// y = α·z + b for z [B, C].
     func output(projection z: [Float], batch: Int) -> Tensor {
         var y = Tensor(shape: [batch, classes])

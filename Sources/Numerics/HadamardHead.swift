@@ -53,10 +53,11 @@ public final class HadamardHead: ClassificationHead {
         defer { buffer.deallocate() }
         input.data.withUnsafeBufferPointer { x in
             for row in 0..<batch {
-                let r = FeatureNormalization.norm(x.baseAddress! + row * n, count: n)
+                let r = FastWalshHadamard.transform(copying: x.baseAddress! + row * n, count: n, into: buffer, order: order)
+                    .squareRoot()
                 norms[row] = r
-                project(x.baseAddress! + row * n, scale: 1 / (r + FeatureNormalization.epsilon), buffer: buffer)
-                for c in 0..<spec.classes { z[row * spec.classes + c] = buffer[firstRow + c] }
+                let scale = 1 / (r + FeatureNormalization.epsilon)
+                for c in 0..<spec.classes { z[row * spec.classes + c] = buffer[firstRow + c] * scale }
             }
         }
         cachedInput = input
@@ -96,20 +97,21 @@ public final class HadamardHead: ClassificationHead {
         let alpha = affine.alpha
         let buffer = UnsafeMutablePointer<Float>.allocate(capacity: order)
         defer { buffer.deallocate() }
-        for row in 0..<batch {
-            let x = input + row * n
-            // α folds into the normalisation so the row is scaled once.
-            project(x, scale: alpha / (FeatureNormalization.norm(x, count: n) + FeatureNormalization.epsilon), buffer: buffer)
-            (output + row * c).update(from: buffer + firstRow, count: c)
+        let logits = buffer + firstRow
+        affine.withBias { bias in
+            for row in 0..<batch {
+                // H is linear, so x is transformed as it is and its scale α/(‖x‖ + ε) is applied to
+                // the C logits only: one pass over the input instead of two.
+                let squares = FastWalshHadamard.transform(copying: input + row * n, count: n, into: buffer, order: order)
+                let scale = alpha / (squares.squareRoot() + FeatureNormalization.epsilon)
+                let out = output + row * c
+                if let bias {
+                    for k in 0..<c { out[k] = logits[k] * scale + bias[k] }
+                } else {
+                    for k in 0..<c { out[k] = logits[k] * scale }
+                }
+            }
         }
-        affine.addBias(to: output, batch: batch)
-    }
-
-    /// buffer[0 ..< N′] = H · (scale·x zero-padded to N′).
-    @inline(__always)
-    private func project(_ x: UnsafePointer<Float>, scale: Float, buffer: UnsafeMutablePointer<Float>) {
-        FeatureNormalization.scaleAndPad(x, count: spec.features, scale: scale, into: buffer, paddedCount: order)
-        FastWalshHadamard.transform(buffer, count: order)
     }
 
     /// The largest |cos| between distinct used rows restricted to the first N columns.
