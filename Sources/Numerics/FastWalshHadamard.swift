@@ -41,8 +41,8 @@ public enum FastWalshHadamard {
         while offset + 64 <= 4 * count {
             let v0 = source.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
             let v1 = source.loadUnaligned(fromByteOffset: offset + 32, as: SIMD8<Float>.self)
-            squares0.addProduct(v0, v0)
-            squares1.addProduct(v1, v1)
+            squares0 += v0 * v0
+            squares1 += v1 * v1
             target.storeBytes(of: inLaneTransform(v0), toByteOffset: offset, as: SIMD8<Float>.self)
             target.storeBytes(of: inLaneTransform(v1), toByteOffset: offset + 32, as: SIMD8<Float>.self)
             offset += 64
@@ -54,7 +54,7 @@ public enum FastWalshHadamard {
             } else {
                 for lane in 0..<(count - offset / 4) { v[lane] = x[offset / 4 + lane] }
             }
-            squares0.addProduct(v, v)
+            squares0 += v * v
             target.storeBytes(of: inLaneTransform(v), toByteOffset: offset, as: SIMD8<Float>.self)
             offset += 32
         }
@@ -63,16 +63,53 @@ public enum FastWalshHadamard {
         return (squares0 + squares1).sum()
     }
 
-    /// The stages of distance 8 and up, on `vectors` whole 8-lane vectors; two stages per pass
-    /// halve the memory traffic.
+    /// The stages of distance 8 and up, on `vectors` whole 8-lane vectors; three stages per pass
+    /// cut the loads and stores to a third.
     @inline(__always)
     private static func crossLaneStages(_ raw: UnsafeMutableRawPointer, vectors: Int) {
         var span = 1  // the stage's distance, in vectors
-        while span * 4 <= vectors {
-            radix4Pass(raw, vectors: vectors, span: span)
-            span *= 4
+        while span * 8 <= vectors {
+            radix8Pass(raw, vectors: vectors, span: span)
+            span *= 8
         }
-        if span < vectors { radix2Pass(raw, vectors: vectors, span: span) }
+        if span * 4 <= vectors {
+            radix4Pass(raw, vectors: vectors, span: span)
+        } else if span * 2 <= vectors {
+            radix2Pass(raw, vectors: vectors, span: span)
+        }
+    }
+
+    @inline(__always)
+    private static func radix8Pass(_ raw: UnsafeMutableRawPointer, vectors: Int, span: Int) {
+        let stride = 32 * span
+        var block = 0
+        while block < vectors {
+            var p = raw + block * 32
+            for _ in 0..<span {
+                let a0 = p.loadUnaligned(as: SIMD8<Float>.self)
+                let a1 = p.loadUnaligned(fromByteOffset: stride, as: SIMD8<Float>.self)
+                let a2 = p.loadUnaligned(fromByteOffset: 2 * stride, as: SIMD8<Float>.self)
+                let a3 = p.loadUnaligned(fromByteOffset: 3 * stride, as: SIMD8<Float>.self)
+                let a4 = p.loadUnaligned(fromByteOffset: 4 * stride, as: SIMD8<Float>.self)
+                let a5 = p.loadUnaligned(fromByteOffset: 5 * stride, as: SIMD8<Float>.self)
+                let a6 = p.loadUnaligned(fromByteOffset: 6 * stride, as: SIMD8<Float>.self)
+                let a7 = p.loadUnaligned(fromByteOffset: 7 * stride, as: SIMD8<Float>.self)
+                let b0 = a0 + a1, b1 = a0 - a1, b2 = a2 + a3, b3 = a2 - a3
+                let b4 = a4 + a5, b5 = a4 - a5, b6 = a6 + a7, b7 = a6 - a7
+                let c0 = b0 + b2, c1 = b1 + b3, c2 = b0 - b2, c3 = b1 - b3
+                let c4 = b4 + b6, c5 = b5 + b7, c6 = b4 - b6, c7 = b5 - b7
+                p.storeBytes(of: c0 + c4, as: SIMD8<Float>.self)
+                p.storeBytes(of: c1 + c5, toByteOffset: stride, as: SIMD8<Float>.self)
+                p.storeBytes(of: c2 + c6, toByteOffset: 2 * stride, as: SIMD8<Float>.self)
+                p.storeBytes(of: c3 + c7, toByteOffset: 3 * stride, as: SIMD8<Float>.self)
+                p.storeBytes(of: c0 - c4, toByteOffset: 4 * stride, as: SIMD8<Float>.self)
+                p.storeBytes(of: c1 - c5, toByteOffset: 5 * stride, as: SIMD8<Float>.self)
+                p.storeBytes(of: c2 - c6, toByteOffset: 6 * stride, as: SIMD8<Float>.self)
+                p.storeBytes(of: c3 - c7, toByteOffset: 7 * stride, as: SIMD8<Float>.self)
+                p += 32
+            }
+            block += 8 * span
+        }
     }
 
     /// Transforms each of the `rows` consecutive rows of `count` floats at `x` in place.

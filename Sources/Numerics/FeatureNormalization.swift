@@ -14,12 +14,12 @@ public enum FeatureNormalization {
             let v1 = raw.loadUnaligned(fromByteOffset: 4 * i + 32, as: SIMD8<Float>.self)
             let v2 = raw.loadUnaligned(fromByteOffset: 4 * i + 64, as: SIMD8<Float>.self)
             let v3 = raw.loadUnaligned(fromByteOffset: 4 * i + 96, as: SIMD8<Float>.self)
-            a0.addProduct(v0, v0); a1.addProduct(v1, v1); a2.addProduct(v2, v2); a3.addProduct(v3, v3)
+            a0 += v0 * v0; a1 += v1 * v1; a2 += v2 * v2; a3 += v3 * v3
             i += 32
         }
         while i + 8 <= count {
             let v = raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
-            a0.addProduct(v, v)
+            a0 += v * v
             i += 8
         }
         var sum = ((a0 + a1) + (a2 + a3)).sum()
