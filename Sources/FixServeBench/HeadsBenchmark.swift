@@ -34,8 +34,10 @@ struct HeadsBenchmark: ParsableCommand {
             let (n, c) = (parts[0], parts[1])
             // Q's QR factorisation may use every core; the timing uses one.
             BLAS.threadCount = ProcessInfo.processInfo.activeProcessorCount
+            // The all-ones row is skipped whenever N′ has a spare row (not at C = N = N′).
+            let skip = c < FastWalshHadamard.order(atLeast: n)
             let heads = try [HeadKind.learned, .orthonormal, .hadamard].map {
-                try makeHead(HeadSpec(kind: $0, features: n, classes: c, seed: 1))
+                try makeHead(HeadSpec(kind: $0, features: n, classes: c, seed: 1, skipAllOnesRow: skip))
             }
             BLAS.threadCount = 1
             var generator = SeededGenerator(seed: 2)

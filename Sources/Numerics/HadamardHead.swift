@@ -1,11 +1,12 @@
 /// y = α·Ĥx̂ + b with x̂ = x / (‖x‖₂ + ε) and Ĥ the C rows × first N columns of the Sylvester
 /// Hadamard matrix of order N′ = 2^⌈log₂ max(N, C)⌉, natural order.
 ///
-/// Ĥ is never built: each row of x̂ is zero-padded to N′ and transformed in place by a fast
-/// Walsh–Hadamard transform (O(N′ log N′) additions), and the logits are read from rows
-/// `firstRow ..< firstRow + C` of the result. The backward pass uses the same transform since H
-/// is symmetric. Input [B, N], output [B, C]. Only α (when learned) and b (when present) are
-/// stored.
+/// Ĥ is never built: each row x is zero-padded to N′ and transformed in place by a fast
+/// Walsh–Hadamard transform (O(N′ log N′) additions, its squared norm summed on the way), and the
+/// logits are rows `firstRow ..< firstRow + C` of the result times α/(‖x‖₂ + ε), plus b. The
+/// backward pass uses the same transform since H is symmetric. Input [B, N], output [B, C]. Only
+/// α (when learned) and b (when present) are stored. Inference (`forward` with `training` false,
+/// `infer`) changes no state, so it may run on several threads at once.
 public final class HadamardHead: ClassificationHead {
     public let spec: HeadSpec
     /// The largest |cos| between two distinct class vectors over the N used columns: 0 when N is

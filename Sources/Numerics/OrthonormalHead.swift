@@ -5,6 +5,7 @@ import LinearAlgebra
 /// Q is the thin-QR factor (R with a positive diagonal) of an N×C standard Gaussian sample drawn
 /// row-major from `SeededGenerator(seed: spec.seed)`, so the seed alone rebuilds it; Q is never
 /// stored. Input [B, N], output [B, C]. Only α (when learned) and b (when present) are stored.
+/// Inference (`forward` with `training` false, `infer`) changes no state.
 public final class OrthonormalHead: ClassificationHead {
     public let spec: HeadSpec
     /// Q, [N, C] row-major.
