@@ -98,6 +98,8 @@ import Testing
         for spec in [
             HeadSpec(kind: .learned, features: 0, classes: 3), HeadSpec(kind: .hadamard, features: 4, classes: 0),
             HeadSpec(kind: .orthonormal, features: 4, classes: 2, alpha: .nan),
+            HeadSpec(kind: .orthonormal, features: 1 << 20, classes: 1 << 20),
+            HeadSpec(kind: .learned, features: Int.max, classes: 2), HeadSpec(kind: .hadamard, features: 1 << 40, classes: 2),
         ] {
             #expect(throws: NumericsError.self) { try makeHead(spec) }
         }
