@@ -9,11 +9,11 @@ extension HeadSpec {
     /// elements, 256 MiB of Float32 (the orthonormal head's Float64 sample is twice that).
     static let maximumMatrixElements = 1 << 26
 
-    /// Checks that a head can be built from this specification.
+    /// Checks that a head can be built from this specification (the head initialisers call it).
     ///
     /// Throws `invalidSpec` for non-positive or oversized dimensions or a non-finite α, and
     /// `moreClassesThanFeatures` when a fixed head has C > N.
-    func validate() throws {
+    public func validate() throws {
         guard features >= 1 else { throw NumericsError.invalidSpec("a head needs at least one feature, got N = \(features)") }
         guard classes >= 1 else { throw NumericsError.invalidSpec("a head needs at least one class, got C = \(classes)") }
         guard alpha.isFinite else { throw NumericsError.invalidSpec("α must be finite, got \(alpha)") }
