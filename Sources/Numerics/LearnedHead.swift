@@ -7,7 +7,9 @@ import LinearAlgebra
 /// Parameters "weight" [C, N] and, when `spec.bias`, "bias" [C].
 public final class LearnedHead: ClassificationHead {
     public let spec: HeadSpec
+    /// W, [C, N], stored as "weight".
     public let weight: Parameter
+    /// b, [C], stored as "bias"; nil when `spec.bias` is false.
     public let bias: Parameter?
     // The last training forward's input [B, N].
     private var cachedInput: Tensor?
