@@ -19,8 +19,14 @@ public final class BatchNorm2d: Layer {
     public private(set) var runningVariance: Tensor
 
     private let prefix: String
-    /// The normalised input x̂ [B, C, H, W] of the last training forward.
-    private var normalized: Tensor?
+    /// The normalised input x̂ [B, C, H, W] of the last forward.
+    private var normalized: [Float] = []
+    /// The input shape of the last training forward, nil after an evaluation forward.
+    private var trainedShape: [Int]?
+    /// y [B, C, H, W] of the last forward.
+    private var output: [Float] = []
+    /// dL/dx [B, C, H, W] of the last backward.
+    private var inputGradient: [Float] = []
     /// 1/√(σ² + ε) [C] used by the last forward (batch statistics in training, running in eval).
     private var inverseDeviation: [Float] = []
     /// Whether the last forward used batch statistics.
@@ -103,11 +109,11 @@ public final class BatchNorm2d: Layer {
             }
         }
         lastForwardTrained = training
-        var xhat = Tensor(shape: input.shape)
-        var output = Tensor(shape: input.shape)
+        normalized.prepare(count: input.count)
+        output.prepare(count: input.count)
         input.data.withUnsafeBufferPointer { x in
-        xhat.data.withUnsafeMutableBufferPointer { h in
-        output.data.withUnsafeMutableBufferPointer { y in
+        normalized.withUnsafeMutableBufferPointer { h in
+        output.withUnsafeMutableBufferPointer { y in
             for b in 0..<batch {
                 for c in 0..<channels {
                     let offset = (b * channels + c) * spatial
@@ -120,17 +126,17 @@ public final class BatchNorm2d: Layer {
                 }
             }
         }}}
-        normalized = training ? xhat : nil
-        return output
+        trainedShape = training ? input.shape : nil
+        return Tensor(shape: input.shape, data: output)
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
         let (batch, spatial) = layout(outputGradient.shape)
-        var inputGradient = Tensor(shape: outputGradient.shape)
+        inputGradient.prepare(count: outputGradient.count)
         if !lastForwardTrained {
             // Running statistics are constants: y is affine in x.
             outputGradient.data.withUnsafeBufferPointer { dy in
-                inputGradient.data.withUnsafeMutableBufferPointer { dx in
+                inputGradient.withUnsafeMutableBufferPointer { dx in
                     for b in 0..<batch {
                         for c in 0..<channels {
                             let offset = (b * channels + c) * spatial
@@ -140,15 +146,15 @@ public final class BatchNorm2d: Layer {
                     }
                 }
             }
-            return inputGradient
+            return Tensor(shape: outputGradient.shape, data: inputGradient)
         }
-        guard let normalized, normalized.shape == outputGradient.shape else {
+        guard trainedShape == outputGradient.shape else {
             preconditionFailure("BatchNorm2d.backward needs a training forward of the same shape first")
         }
         let n = Float(batch * spatial)
         outputGradient.data.withUnsafeBufferPointer { dy in
-        normalized.data.withUnsafeBufferPointer { h in
-        inputGradient.data.withUnsafeMutableBufferPointer { dx in
+        normalized.withUnsafeBufferPointer { h in
+        inputGradient.withUnsafeMutableBufferPointer { dx in
             for c in 0..<channels {
                 var sumDy = 0.0, sumDyH = 0.0
                 for b in 0..<batch {
@@ -168,6 +174,6 @@ public final class BatchNorm2d: Layer {
                 }
             }
         }}}
-        return inputGradient
+        return Tensor(shape: outputGradient.shape, data: inputGradient)
     }
 }

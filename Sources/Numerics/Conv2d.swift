@@ -17,8 +17,12 @@ public final class Conv2d: Layer {
     /// [O], or nil for a convolution without bias (one followed by BatchNorm).
     public let bias: Parameter?
 
-    /// The last training input, x [B, C, H, W], kept for the weight gradient.
+    /// The last training input, x [B, C, H, W], kept for the weight gradient until `backward`.
     private var input: Tensor?
+    /// y [B, O, H', W'] of the last forward.
+    private var output: [Float] = []
+    /// dL/dx [B, C, H, W] of the last backward.
+    private var inputGradient: [Float] = []
     /// Scratch for one sample's unfolded patches, [K, P]; grows to the largest plane seen.
     private var columns: [Float] = []
     /// Scratch for one sample's column gradient, [K, P].
@@ -62,8 +66,8 @@ public final class Conv2d: Layer {
             columns = [Float](repeating: 0, count: g.patchSize * g.positions)
         }
         self.input = training ? input : nil
-        let count = batch * g.outputSize
-        let data = [Float](unsafeUninitializedCapacity: count) { y, initialized in
+        output.prepare(count: batch * g.outputSize)
+        output.withUnsafeMutableBufferPointer { y in
             input.data.withUnsafeBufferPointer { x in
                 weight.value.data.withUnsafeBufferPointer { w in
                     columns.withUnsafeMutableBufferPointer { cols in
@@ -85,9 +89,8 @@ public final class Conv2d: Layer {
                     }
                 }
             }
-            initialized = count
         }
-        return Tensor(shape: [batch, outChannels, g.outHeight, g.outWidth], data: data)
+        return Tensor(shape: [batch, outChannels, g.outHeight, g.outWidth], data: output)
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
@@ -99,12 +102,13 @@ public final class Conv2d: Layer {
         let k = g.patchSize, p = g.positions
         if columnGradient.count < k * p { columnGradient = [Float](repeating: 0, count: k * p) }
         if !g.isPointwise && columns.count < k * p { columns = [Float](repeating: 0, count: k * p) }
-        var inputGradient = Tensor(shape: input.shape)
+        self.input = nil
+        inputGradient.prepare(count: input.count)
         input.data.withUnsafeBufferPointer { x in
         outputGradient.data.withUnsafeBufferPointer { dy in
         weight.value.data.withUnsafeBufferPointer { w in
         weight.gradient.data.withUnsafeMutableBufferPointer { dw in
-        inputGradient.data.withUnsafeMutableBufferPointer { dx in
+        inputGradient.withUnsafeMutableBufferPointer { dx in
         columns.withUnsafeMutableBufferPointer { cols in
         columnGradient.withUnsafeMutableBufferPointer { dcols in
             for b in 0..<batch {
@@ -128,6 +132,7 @@ public final class Conv2d: Layer {
                 } else {
                     BLAS.gemm(.transposed, .none, m: k, n: p, k: g.outChannels, a: w.baseAddress!, lda: k,
                               b: dyb, ldb: p, c: dcols.baseAddress!, ldc: p)
+                    dxb.update(repeating: 0, count: g.inputSize)
                     g.fold(dcols.baseAddress!, into: dxb)
                 }
             }
@@ -146,6 +151,6 @@ public final class Conv2d: Layer {
                 }
             }
         }
-        return inputGradient
+        return Tensor(shape: input.shape, data: inputGradient)
     }
 }

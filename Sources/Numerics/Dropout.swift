@@ -7,6 +7,8 @@ public final class Dropout: Layer {
 
     /// The last training mask, 0 or 1/(1 − p) per element; empty after an evaluation forward.
     private var mask: [Float] = []
+    private var output: [Float] = []
+    private var inputGradient: [Float] = []
 
     public init(probability: Float, generator: SeededGenerator) {
         precondition(probability >= 0 && probability < 1, "dropout probability must be in [0, 1)")
@@ -20,29 +22,29 @@ public final class Dropout: Layer {
             return input
         }
         let keep = 1 / (1 - probability)
-        mask = [Float](repeating: 0, count: input.count)
-        var output = input
+        mask.prepare(count: input.count)
+        output.prepare(count: input.count)
+        input.data.withUnsafeBufferPointer { x in
         mask.withUnsafeMutableBufferPointer { m in
-            output.data.withUnsafeMutableBufferPointer { y in
-                for i in 0..<y.count {
-                    let scale: Float = generator.nextUniform() < probability ? 0 : keep
-                    m[i] = scale
-                    y[i] *= scale
-                }
+        output.withUnsafeMutableBufferPointer { y in
+            for i in 0..<y.count {
+                let scale: Float = generator.nextUniform() < probability ? 0 : keep
+                m[i] = scale
+                y[i] = x[i] * scale
             }
-        }
-        return output
+        }}}
+        return Tensor(shape: input.shape, data: output)
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
         guard !mask.isEmpty else { return outputGradient }
         precondition(mask.count == outputGradient.count, "Dropout.backward: gradient does not match the last forward")
-        var dx = outputGradient
+        inputGradient.prepare(count: mask.count)
+        outputGradient.data.withUnsafeBufferPointer { dy in
         mask.withUnsafeBufferPointer { m in
-            dx.data.withUnsafeMutableBufferPointer { g in
-                for i in 0..<g.count { g[i] *= m[i] }
-            }
-        }
-        return dx
+        inputGradient.withUnsafeMutableBufferPointer { dx in
+            for i in 0..<dx.count { dx[i] = dy[i] * m[i] }
+        }}}
+        return Tensor(shape: outputGradient.shape, data: inputGradient)
     }
 }

@@ -2,6 +2,8 @@
 public final class GlobalAveragePool: Layer {
     /// The input shape of the last forward.
     private var inputShape: [Int] = []
+    /// dL/dx [B, C, H, W] of the last backward.
+    private var inputGradient: [Float] = []
 
     public init() {}
 
@@ -29,9 +31,9 @@ public final class GlobalAveragePool: Layer {
         precondition(inputShape.count == 4 && outputGradient.shape == Array(inputShape.prefix(2)),
                      "GlobalAveragePool.backward needs a forward of the same batch first")
         let spatial = inputShape[2] * inputShape[3]
-        var inputGradient = Tensor(shape: inputShape)
+        inputGradient.prepare(count: inputShape.reduce(1, *))
         outputGradient.data.withUnsafeBufferPointer { dy in
-            inputGradient.data.withUnsafeMutableBufferPointer { dx in
+            inputGradient.withUnsafeMutableBufferPointer { dx in
                 let scale = 1 / Float(spatial)
                 for plane in 0..<dy.count {
                     let v = dy[plane] * scale
@@ -40,6 +42,6 @@ public final class GlobalAveragePool: Layer {
                 }
             }
         }
-        return inputGradient
+        return Tensor(shape: inputShape, data: inputGradient)
     }
 }

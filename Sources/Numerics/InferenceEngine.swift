@@ -8,8 +8,11 @@ import LinearAlgebra
 /// network afterwards does not change the engine, except through the head, which is shared.
 ///
 /// The backbone runs in activation buffers allocated once for `maxBatchSize` and reused; it
-/// allocates nothing per call. Each sample goes through its own gemm calls of fixed shape, so a
-/// sample's logits do not depend on the rest of its batch. What still allocates per call: the
+/// allocates nothing per call. Every gemm has a shape fixed by the network alone — one call per
+/// sample for a convolution, blocks of 8 rows (the last one zero-padded) for a linear layer —
+/// so a sample's logits do not depend on the size of its batch or on its neighbours (OpenBLAS
+/// computes each element of a product of a given shape with the same operations whichever
+/// tile row it falls in; `batchingDoesNotChangeLogits` checks it). What still allocates per call: the
 /// head's [B, N] input tensor and its [B, C] output (the head is a `Layer`), and the result
 /// tensor of `logits(for:)`. BLAS threading is set process-wide with `BLAS.threadCount`.
 ///
@@ -27,7 +30,7 @@ public final class InferenceEngine {
     private enum Step {
         /// Convolution with folded BatchNorm and optional ReLU.
         case convolution(FoldedConvolution)
-        /// y [B, O] = relu?(x [B, I] · Wᵀ + b) with W [O, I], one row at a time.
+        /// y [B, O] = relu?(x [B, I] · Wᵀ + b) with W [O, I], in blocks of `rowBlock` rows.
         case dense(weight: [Float], bias: [Float], inputs: Int, outputs: Int, relu: Bool)
         /// A BatchNorm not preceded by a convolution: y = relu?(x·scale_c + shift_c), [C, S] per sample.
         case affine(scale: [Float], shift: [Float], spatial: Int, relu: Bool)
@@ -50,6 +53,12 @@ public final class InferenceEngine {
     private let bufferSize: Int
     /// One sample's unfolded patches, [K, P] of the largest convolution.
     private let columns: UnsafeMutablePointer<Float>
+    /// The rows of a linear layer's gemm; a short last block is padded with zero rows.
+    private static let rowBlock = 8
+    /// A padded block of linear-layer inputs, [rowBlock, I] of the widest input.
+    private let blockInput: UnsafeMutablePointer<Float>
+    /// A padded block of linear-layer outputs, [rowBlock, O] of the widest output.
+    private let blockOutput: UnsafeMutablePointer<Float>
 
     /// Compiles `network` for batches of up to `maxBatchSize` samples.
     ///
@@ -67,7 +76,7 @@ public final class InferenceEngine {
             shape = try spec.outputShape(for: shape)
         }
         var steps: [Step] = []
-        var largest = network.inputShape.reduce(1, *), columnsNeeded = 0
+        var largest = network.inputShape.reduce(1, *), columnsNeeded = 0, widestInput = 1, widestOutput = 1
         func next(_ i: Int) -> (any Layer)? { i < layers.count ? layers[i].layer : nil }
         var i = 0
         while i < layers.count {
@@ -92,6 +101,8 @@ public final class InferenceEngine {
                               bias: linear.bias?.value.data ?? [Float](repeating: 0, count: linear.outFeatures),
                               inputs: linear.inFeatures, outputs: linear.outFeatures, relu: relu)
                 largest = max(largest, linear.outFeatures)
+                widestInput = max(widestInput, linear.inFeatures)
+                widestOutput = max(widestOutput, linear.outFeatures)
             case let bn as BatchNorm2d:
                 let relu = next(i) is ReLU
                 if relu { i += 1 }
@@ -138,11 +149,17 @@ public final class InferenceEngine {
         self.arena.initialize(repeating: 0, count: 4 * bufferSize)
         self.columns = .allocate(capacity: max(1, columnsNeeded))
         self.columns.initialize(repeating: 0, count: max(1, columnsNeeded))
+        self.blockInput = .allocate(capacity: Self.rowBlock * widestInput)
+        self.blockInput.initialize(repeating: 0, count: Self.rowBlock * widestInput)
+        self.blockOutput = .allocate(capacity: Self.rowBlock * widestOutput)
+        self.blockOutput.initialize(repeating: 0, count: Self.rowBlock * widestOutput)
     }
 
     deinit {
         arena.deallocate()
         columns.deallocate()
+        blockInput.deallocate()
+        blockOutput.deallocate()
     }
 
     /// Logits [B, C] for a batch [B, ...inputShape], 1 ≤ B ≤ maxBatchSize.
@@ -194,15 +211,8 @@ public final class InferenceEngine {
             case let .convolution(conv):
                 conv.run(source, batch: batch, into: target, columns: columns)
             case let .dense(weight, bias, inputs, outputs, relu):
-                weight.withUnsafeBufferPointer { w in
-                    for b in 0..<batch {
-                        let y = target + b * outputs
-                        // One row per call: the same gemm shape whatever the batch size.
-                        BLAS.gemm(.none, .transposed, m: 1, n: outputs, k: inputs, a: source + b * inputs, lda: inputs,
-                                  b: w.baseAddress!, ldb: inputs, c: y, ldc: outputs)
-                        for o in 0..<outputs { y[o] = relu ? max(0, y[o] + bias[o]) : y[o] + bias[o] }
-                    }
-                }
+                dense(source, into: target, batch: batch, weight: weight, bias: bias, inputs: inputs, outputs: outputs,
+                      relu: relu)
             case let .affine(scale, shift, spatial, relu):
                 for plane in 0..<(batch * scale.count) {
                     let c = plane % scale.count, s = scale[c], t = shift[c]
@@ -239,6 +249,38 @@ public final class InferenceEngine {
             target = target == arena ? arena + bufferSize : arena
         }
         return source
+    }
+
+    /// y [B, O] = relu?(x [B, I] · Wᵀ + b), one gemm of `rowBlock` rows at a time.
+    private func dense(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: Int,
+                       weight: [Float], bias: [Float], inputs: Int, outputs: Int, relu: Bool) {
+        let block = Self.rowBlock
+        weight.withUnsafeBufferPointer { w in
+            var row = 0
+            while row < batch {
+                let rows = min(block, batch - row)
+                let padded = rows < block
+                if padded {
+                    blockInput.update(from: x + row * inputs, count: rows * inputs)
+                    (blockInput + rows * inputs).update(repeating: 0, count: (block - rows) * inputs)
+                }
+                BLAS.gemm(.none, .transposed, m: block, n: outputs, k: inputs,
+                          a: padded ? UnsafePointer(blockInput) : x + row * inputs, lda: inputs,
+                          b: w.baseAddress!, ldb: inputs, c: padded ? blockOutput : y + row * outputs, ldc: outputs)
+                if padded { (y + row * outputs).update(from: blockOutput, count: rows * outputs) }
+                row += rows
+            }
+        }
+        bias.withUnsafeBufferPointer { b in
+            for r in 0..<batch {
+                let out = y + r * outputs
+                if relu {
+                    for o in 0..<outputs { out[o] = max(0, out[o] + b[o]) }
+                } else {
+                    for o in 0..<outputs { out[o] += b[o] }
+                }
+            }
+        }
     }
 
     private func maxPool(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, planes: Int,

@@ -12,8 +12,12 @@ public final class Linear: Layer {
     /// [O], or nil.
     public let bias: Parameter?
 
-    /// The last training input, x [B, I].
+    /// The last training input, x [B, I], released by `backward`.
     private var input: Tensor?
+    /// y [B, O] of the last forward.
+    private var output: [Float] = []
+    /// dL/dx [B, I] of the last backward.
+    private var inputGradient: [Float] = []
 
     /// A layer with Kaiming-normal weights and a zero bias. `prefix` is prepended to the
     /// parameter names ("weight", "bias").
@@ -35,10 +39,10 @@ public final class Linear: Layer {
                      "Linear expects [B, \(inFeatures)], got \(input.shape)")
         let batch = input.shape[0]
         self.input = training ? input : nil
-        var output = Tensor(shape: [batch, outFeatures])
+        output.prepare(count: batch * outFeatures)
         input.data.withUnsafeBufferPointer { x in
             weight.value.data.withUnsafeBufferPointer { w in
-                output.data.withUnsafeMutableBufferPointer { y in
+                output.withUnsafeMutableBufferPointer { y in
                     // y [B, O] = x [B, I] · Wᵀ [I, O]
                     BLAS.gemm(.none, .transposed, m: batch, n: outFeatures, k: inFeatures,
                               a: x.baseAddress!, lda: inFeatures, b: w.baseAddress!, ldb: inFeatures,
@@ -54,7 +58,7 @@ public final class Linear: Layer {
                 }
             }
         }
-        return output
+        return Tensor(shape: [batch, outFeatures], data: output)
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
@@ -62,12 +66,13 @@ public final class Linear: Layer {
         let batch = input.shape[0]
         precondition(outputGradient.shape == [batch, outFeatures],
                      "Linear.backward: gradient shape \(outputGradient.shape), expected \([batch, outFeatures])")
-        var inputGradient = Tensor(shape: input.shape)
+        self.input = nil
+        inputGradient.prepare(count: input.count)
         input.data.withUnsafeBufferPointer { x in
         outputGradient.data.withUnsafeBufferPointer { dy in
         weight.value.data.withUnsafeBufferPointer { w in
         weight.gradient.data.withUnsafeMutableBufferPointer { dw in
-        inputGradient.data.withUnsafeMutableBufferPointer { dx in
+        inputGradient.withUnsafeMutableBufferPointer { dx in
             // dW [O, I] += dyᵀ [O, B] · x [B, I]
             BLAS.gemm(.transposed, .none, m: outFeatures, n: inFeatures, k: batch,
                       a: dy.baseAddress!, lda: outFeatures, b: x.baseAddress!, ldb: inFeatures,
@@ -87,6 +92,6 @@ public final class Linear: Layer {
                 }
             }
         }
-        return inputGradient
+        return Tensor(shape: input.shape, data: inputGradient)
     }
 }

@@ -23,6 +23,11 @@ public final class ResidualBlock: Layer {
     let shortcut: (conv: Conv2d, bn: BatchNorm2d)?
     let reluOut = ReLU()
 
+    /// main + shortcut [B, Cout, H', W'] of the last forward.
+    private var sum: [Float] = []
+    /// dL/dx [B, Cin, H, W] of the last backward: main path plus shortcut.
+    private var inputGradient: [Float] = []
+
     public init(inChannels: Int, outChannels: Int, stride: Int, generator: inout SeededGenerator) {
         precondition(inChannels > 0 && outChannels > 0 && stride > 0, "invalid residual block sizes")
         self.inChannels = inChannels
@@ -64,30 +69,34 @@ public final class ResidualBlock: Layer {
                      "ResidualBlock expects [B, \(inChannels), H, W], got \(input.shape)")
         let a = relu1.forward(bn1.forward(conv1.forward(input, training: training), training: training),
                               training: training)
-        var sum = bn2.forward(conv2.forward(a, training: training), training: training)
+        let main = bn2.forward(conv2.forward(a, training: training), training: training)
         let skip = shortcut.map { $0.bn.forward($0.conv.forward(input, training: training), training: training) }
             ?? input
-        precondition(skip.shape == sum.shape)
-        add(skip, into: &sum)
-        return reluOut.forward(sum, training: training)
+        precondition(skip.shape == main.shape)
+        add(main, skip, into: &sum)
+        return reluOut.forward(Tensor(shape: main.shape, data: sum), training: training)
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
         let g = reluOut.backward(outputGradient)
         let main = bn2.backward(g)
-        var dx = conv1.backward(bn1.backward(relu1.backward(conv2.backward(main))))
+        let dx = conv1.backward(bn1.backward(relu1.backward(conv2.backward(main))))
         let skip = shortcut.map { $0.conv.backward($0.bn.backward(g)) } ?? g
-        add(skip, into: &dx)
-        return dx
+        add(dx, skip, into: &inputGradient)
+        return Tensor(shape: dx.shape, data: inputGradient)
     }
 
     /// The ReLU patterns of the last training forward (for gradient checks near kinks).
     var activationPattern: [Bool] { relu1.activationPattern + reluOut.activationPattern }
 
-    private func add(_ x: Tensor, into y: inout Tensor) {
+    /// sum = x + y, elementwise.
+    private func add(_ x: Tensor, _ y: Tensor, into sum: inout [Float]) {
+        sum.prepare(count: x.count)
         x.data.withUnsafeBufferPointer { a in
-            y.data.withUnsafeMutableBufferPointer { b in
-                for i in 0..<b.count { b[i] += a[i] }
+            y.data.withUnsafeBufferPointer { b in
+                sum.withUnsafeMutableBufferPointer { s in
+                    for i in 0..<s.count { s[i] = a[i] + b[i] }
+                }
             }
         }
     }
