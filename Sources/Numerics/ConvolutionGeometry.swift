@@ -53,8 +53,9 @@ struct ConvolutionGeometry: Equatable {
     }
 
     /// columns [K, P] ← patches of image [C, H, W]; row (c, ky, kx), column (oy, ox); zero padding.
-    func unfold(_ image: UnsafePointer<Float>, into columns: UnsafeMutablePointer<Float>) {
-        let p = positions
+    /// Rows are `rowStride` (≥ P) elements apart, so several samples can sit side by side.
+    func unfold(_ image: UnsafePointer<Float>, into columns: UnsafeMutablePointer<Float>, rowStride: Int? = nil) {
+        let p = rowStride ?? positions
         var row = columns
         for c in 0..<inChannels {
             let plane = image + c * inHeight * inWidth
@@ -83,9 +84,10 @@ struct ConvolutionGeometry: Equatable {
         }
     }
 
-    /// image [C, H, W] += columns [K, P] scattered back to the positions `unfold` read them from.
-    func fold(_ columns: UnsafePointer<Float>, into image: UnsafeMutablePointer<Float>) {
-        let p = positions
+    /// image [C, H, W] += columns [K, P] scattered back to the positions `unfold` read them from;
+    /// rows `rowStride` (≥ P) elements apart.
+    func fold(_ columns: UnsafePointer<Float>, into image: UnsafeMutablePointer<Float>, rowStride: Int? = nil) {
+        let p = rowStride ?? positions
         var row = columns
         for c in 0..<inChannels {
             let plane = image + c * inHeight * inWidth
