@@ -10,6 +10,11 @@ public final class Network {
         public var backbone: Int
         public var head: Int
         public var total: Int { backbone + head }
+
+        public init(backbone: Int, head: Int) {
+            self.backbone = backbone
+            self.head = head
+        }
     }
 
     /// What the backbone was built from.
