@@ -210,6 +210,9 @@ struct SafetensorsHeader: Decodable {
                 entries[key.stringValue] = try c.decode(HeaderEntry.self, forKey: key)
             } catch let error as DecodingError {
                 throw SafetensorsError.invalidEntry(tensor: key.stringValue, problem: Self.describe(error))
+            } catch {
+                // Foundation reports numbers that do not fit the type (1.5 for an Int) this way.
+                throw SafetensorsError.invalidEntry(tensor: key.stringValue, problem: "a value has the wrong type (\(error))")
             }
         }
     }
