@@ -26,6 +26,8 @@ public enum ModelStoreError: Error, Equatable, Sendable, CustomStringConvertible
     case modelNotFound(String)
     /// The model exists but no version of it could be made ready.
     case noReadyVersion(model: String, reason: String)
+    /// The model cannot be written as ONNX.
+    case onnxExport(problem: String)
 
     public var description: String {
         switch self {
@@ -41,6 +43,7 @@ public enum ModelStoreError: Error, Equatable, Sendable, CustomStringConvertible
         case let .invalidConfig(path, field, problem): return "\(path): field '\(field)': \(problem)"
         case let .modelNotFound(name): return "no model named '\(name)'"
         case let .noReadyVersion(model, reason): return "model '\(model)' has no ready version: \(reason)"
+        case let .onnxExport(problem): return "ONNX export: \(problem)"
         }
     }
 }

@@ -2,13 +2,14 @@ import Foundation
 import Numerics
 
 extension SafetensorsFile {
-    /// Reads and validates the file at `url`, memory-mapping it rather than copying it.
+    /// Reads the file at `url` with one read and validates it.
     /// - Parameter headerLimit: the largest header length accepted, in bytes.
     /// - Throws: `SafetensorsError`, one case per way the file can be wrong; never traps on bad input.
     public init(contentsOf url: URL, headerLimit: Int = SafetensorsFile.defaultHeaderLimit) throws {
         let bytes: Data
         do {
-            bytes = try Data(contentsOf: url, options: .alwaysMapped)
+            // One read, not a mapping: a mapped file truncated by a concurrent copy raises SIGBUS.
+            bytes = try Data(contentsOf: url)
         } catch {
             throw SafetensorsError.io(path: url.path, problem: "cannot read: \(error.localizedDescription)")
         }

@@ -54,7 +54,7 @@ import Testing
         #expect(SafetensorsFile.halfToFloat(0x7BFF) == 65504)
     }
 
-    @Test func readsAFileFromDiskThroughMemoryMapping() throws {
+    @Test func readsALargeFileFromDisk() throws {
         let directory = try Fixtures.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let url = directory.appendingPathComponent("t.safetensors")
