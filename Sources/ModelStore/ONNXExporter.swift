@@ -8,7 +8,7 @@ import Numerics
 /// the backbone (Conv, BatchNormalization, Relu, MaxPool, GlobalAveragePool + Flatten, Flatten,
 /// Gemm; residual blocks as Conv/BN/Relu with an Add; dropout omitted, as in inference) → the
 /// head → output `logits` [batch, classes]. A learned head is a Gemm. A fixed head is
-/// x̂ = x / max(‖x‖₂, ε) (ReduceL2, Max, Div), then MatMul by the constant [N, C] matrix,
+/// x̂ = x / (‖x‖₂ + ε) (ReduceL2, Add, Div), then MatMul by the constant [N, C] matrix,
 /// Mul by α, Add b. The manifest travels in the model's metadata under `fixserve.manifest`.
 public enum ONNXExporter {
     /// The ONNX operator set the exported graphs use.
@@ -20,7 +20,7 @@ public enum ONNXExporter {
     /// - Parameters:
     ///   - fixedHeadMatrix: for a fixed head, the dense [N, C] matrix M with
     ///     logits = α·x̂ᵀM + b; ignored (may be nil) for a learned head.
-    ///   - epsilon: the floor on ‖x‖₂ in x̂ = x / max(‖x‖₂, ε).
+    ///   - epsilon: ε in x̂ = x / (‖x‖₂ + ε).
     /// - Throws: `ModelStoreError.onnxExport` when the head matrix is missing or mis-shaped,
     ///   `.missingTensor` when `model.tensors` lacks a tensor the architecture needs.
     public static func export(_ model: StoredModel, fixedHeadMatrix: Tensor?, epsilon: Float) throws -> Data {
@@ -136,8 +136,8 @@ public enum ONNXExporter {
                     problem: "head matrix has shape \(matrix.shape), expected [\(spec.features), \(spec.classes)]")
             }
             let norm = node("ReduceL2", [x], [.ints("axes", [1]), .int("keepdims", 1)])
-            let floor = node("Max", [norm, constant("head.epsilon", Tensor(shape: [1], data: [epsilon]))])
-            let unit = node("Div", [x, floor])
+            let denominator = node("Add", [norm, constant("head.epsilon", Tensor(shape: [1], data: [epsilon]))])
+            let unit = node("Div", [x, denominator])
             let projected = node("MatMul", [unit, constant("head.matrix", matrix)])
             let alpha = spec.alphaLearned ? try stored("head.alpha") : constant("head.alpha", Tensor(shape: [1], data: [spec.alpha]))
             let scaled = node("Mul", [projected, alpha])

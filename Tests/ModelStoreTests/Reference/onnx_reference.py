@@ -74,7 +74,7 @@ def forward(manifest, t, x, matrix, epsilon):
     head = manifest["head"]
     if head["kind"] == "learned":
         return x @ t["head.weight"].T + (t["head.bias"] if head["bias"] else 0)
-    unit = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), epsilon)
+    unit = x / (np.linalg.norm(x, axis=1, keepdims=True) + epsilon)
     alpha = t["head.alpha"][0] if head["alphaLearned"] else head["alpha"]
     return alpha * (unit @ matrix) + (t["head.bias"] if head["bias"] else 0)
 
@@ -87,7 +87,7 @@ def main():
     parser.add_argument("--out", required=True)
     parser.add_argument("--model-dir")
     parser.add_argument("--head-matrix")
-    parser.add_argument("--epsilon", type=float, default=1e-12)
+    parser.add_argument("--epsilon", type=float, default=1e-6)
     parser.add_argument("--numpy-out")
     args = parser.parse_args()
 
