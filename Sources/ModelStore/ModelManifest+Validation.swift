@@ -28,6 +28,21 @@ extension ModelManifest {
         guard features[0] == head.features else {
             throw fail("head.features", "is \(head.features) but the backbone produces \(features[0]) features")
         }
+        // The Numerics layers and heads apply their own limits (e.g. sizes up to
+        // LayerSpec.maximumSize, padding below the kernel); a manifest must pass them too.
+        for (i, layer) in architecture.backbone.enumerated() {
+            do { try layer.validate() } catch let error as NumericsError {
+                throw fail("architecture.backbone[\(i)]", error.description)
+            }
+        }
+        do {
+            _ = try LayerSpec.outputShape(of: architecture.backbone, for: input.shape)
+        } catch let error as NumericsError {
+            throw fail("architecture.backbone", error.description)
+        }
+        do { try head.validate() } catch let error as NumericsError {
+            throw fail("head", error.description)
+        }
     }
 
     private func validateHead() throws {

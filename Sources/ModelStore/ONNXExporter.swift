@@ -16,6 +16,23 @@ public enum ONNXExporter {
     /// The ONNX IR version matching `opset`.
     public static let irVersion = 7
 
+    /// The ONNX ModelProto bytes of `model`, with a fixed head's matrix rebuilt from its
+    /// specification (`fixedHeadMatrix`) and the Network's ε (`FeatureNormalization.epsilon`).
+    /// - Throws: `ModelStoreError.onnxExport` when the head matrix cannot be rebuilt,
+    ///   `.missingTensor` when `model.tensors` lacks a tensor the architecture needs.
+    public static func export(_ model: StoredModel) throws -> Data {
+        let spec = model.manifest.head
+        var matrix: Tensor?
+        if spec.kind != .learned {
+            do {
+                matrix = try fixedHeadMatrix(spec)
+            } catch let error as NumericsError {
+                throw ModelStoreError.onnxExport(problem: "cannot rebuild the head matrix: \(error)")
+            }
+        }
+        return try export(model, fixedHeadMatrix: matrix, epsilon: FeatureNormalization.epsilon)
+    }
+
     /// The ONNX ModelProto bytes of `model`.
     /// - Parameters:
     ///   - fixedHeadMatrix: for a fixed head, the dense [N, C] matrix M with
@@ -108,7 +125,7 @@ public enum ONNXExporter {
                 let inputs = try [x, stored("\(p).weight")] + (bias ? [try stored("\(p).bias")] : [])
                 return node("Gemm", inputs, [.int("transB", 1)])
             case let .residual(inChannels, outChannels, stride):
-                // Must match Numerics' block: conv–BN–ReLU–conv–BN, plus shortcut, then ReLU.
+                // Numerics' ResidualBlock: relu(bn2(conv2(relu(bn1(conv1 x)))) + shortcut x), BN ε = 1e-5.
                 let epsilon: Float = 1e-5
                 var y = try conv(x, weight: "\(p).conv1.weight", bias: nil, kernel: 3, stride: stride, padding: 1)
                 y = node("Relu", [try batchNorm(y, "\(p).bn1", epsilon: epsilon)])

@@ -4,7 +4,8 @@ import Testing
 @testable import ModelStore
 
 /// Exports models to ONNX and runs them with onnxruntime (Reference/onnx_reference.py),
-/// comparing the logits with an independent float64 NumPy forward pass of the stored model.
+/// comparing the logits with FixServe's Network and with an independent float64 NumPy forward
+/// pass of the stored model.
 @Suite(.enabled(if: Python.hasModule("onnxruntime"), "needs python3 with numpy and onnxruntime"))
 struct ONNXExporterTests {
     static let tolerance: Float = 1e-4
@@ -95,6 +96,38 @@ struct ONNXExporterTests {
         let matrix = Tensor(shape: [8, 3], data: signs.map { $0 / Float(8).squareRoot() })
         let (onnx, reference) = try run(manifest, tensors(manifest, seed: 6), matrix: matrix)
         expectClose(onnx, reference, count: 9)
+    }
+
+    @Test(arguments: StoredModelNetworkTests.manifests())
+    func exportedNetworkMatchesFixServeLogits(_ manifest: ModelManifest) throws {
+        let directory = try Fixtures.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let network = try StoredModelNetworkTests.network(for: manifest)
+        var tensors = StoredModel.tensors(of: network)
+        // Non-trivial BatchNorm statistics, α and bias, so every term of the graph matters.
+        var generator = SeededGenerator(seed: 21)
+        for (name, tensor) in tensors where name.hasSuffix("running_mean") || name.hasSuffix("running_var") || name.hasPrefix("head.") && name != "head.weight" {
+            let positive = name.hasSuffix("running_var")
+            tensors[name]!.data = tensor.data.map { _ in
+                let g = Float(generator.nextGaussian()) * 0.5
+                return positive ? abs(g) + 0.5 : g + (name == "head.alpha" ? 5 : 0)
+            }
+        }
+        let saved = try StoredModel.save(manifest: manifest, tensors: tensors, into: directory)
+        let onnx = directory.appendingPathComponent("model.onnx")
+        try ONNXExporter.export(saved).write(to: onnx)
+
+        let shape = [5] + manifest.input.shape
+        let input = Tensor(shape: shape, data: (0..<shape.reduce(1, *)).map { _ in Float(generator.nextGaussian()) })
+        try writeFloats(input.data, to: directory.appendingPathComponent("x.f32"))
+        let script = Python.repositoryRoot.appendingPathComponent("Tests/ModelStoreTests/Reference/onnx_reference.py").path
+        let result = try Python.run([
+            "python3", script, "--onnx", onnx.path, "--input", directory.appendingPathComponent("x.f32").path,
+            "--shape", shape.map(String.init).joined(separator: ","), "--out", directory.appendingPathComponent("ort.f32").path,
+        ])
+        try #require(result.status == 0, "\(result.output)")
+        let expected = try saved.makeNetwork().forward(input, training: false)
+        expectClose(try readFloats(directory.appendingPathComponent("ort.f32")), expected.data, count: 5 * manifest.head.classes)
     }
 
     @Test func refusesAFixedHeadWithoutItsMatrix() throws {
