@@ -56,6 +56,11 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: releaseSpeed),
+        // A trivial server for scripts/bench-http.
+        .executableTarget(name: "HTTPBenchServer", dependencies: [
+            "HTTPServer",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: releaseSpeed),
         .executableTarget(name: "FixServeBench", dependencies: [
             "Numerics", "LinearAlgebra",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
