@@ -15,6 +15,9 @@ final class HTTP2Session: ConnectionHandler {
         var headerBytes = 0
         var body: [UInt8] = []
         var rejection: (status: Int, message: String)?
+        var discardedBytes = 0
+        var responseSent = false
+        var resetSent = false
         var requestComplete = false
         var responseStarted = false
         var source: ResponseBodySource?
@@ -165,7 +168,12 @@ final class HTTP2Session: ConnectionHandler {
     }
 
     fileprivate func didReceiveData(streamID: Int32, _ bytes: UnsafeRawBufferPointer) {
-        guard let stream = streams[streamID], stream.rejection == nil else { return }
+        guard let stream = streams[streamID] else { return }
+        if stream.rejection != nil {
+            stream.discardedBytes += bytes.count
+            resetIfDiscardingTooMuch(stream)
+            return
+        }
         guard stream.body.count + bytes.count <= limits.maxBodySize else {
             stream.body = []
             reject(stream, status: 413, message: "request body exceeds \(limits.maxBodySize) bytes")
@@ -195,11 +203,23 @@ final class HTTP2Session: ConnectionHandler {
     }
 
     fileprivate func didSendFrame(streamID: Int32, endStream: Bool) {
-        guard endStream, let session, let stream = streams[streamID], stream.rejection != nil, !stream.requestComplete else { return }
-        // RFC 9113 §8.1: a complete early response is followed by RST_STREAM(NO_ERROR) so the
-        // client stops sending the rest of the body.
-        nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, UInt32(NGHTTP2_NO_ERROR.rawValue))
+        guard endStream, let stream = streams[streamID] else { return }
+        stream.responseSent = true
+        resetIfDiscardingTooMuch(stream)
     }
+
+    /// RFC 9113 §8.1: after a complete early response (413, 431) the server may reset the stream
+    /// with NO_ERROR so the client stops sending. Some clients (curl 7.88) report that reset as a
+    /// failure even though the response arrived, so a short remainder is read and dropped first;
+    /// only a client still sending past `HTTP2Session.discardAllowance` bytes is reset.
+    private func resetIfDiscardingTooMuch(_ stream: Stream) {
+        guard let session, stream.responseSent, !stream.requestComplete, !stream.resetSent,
+              stream.discardedBytes > HTTP2Session.discardAllowance else { return }
+        stream.resetSent = true
+        nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream.id, UInt32(NGHTTP2_NO_ERROR.rawValue))
+    }
+
+    private static let discardAllowance = 1024 * 1024
 
     fileprivate func didCloseStream(streamID: Int32) {
         guard let stream = streams.removeValue(forKey: streamID) else { return }
