@@ -36,12 +36,19 @@ final class Connection {
     private(set) var isClosed = false
     private var isShuttingDown = false
     private var pendingCancellations = 2
+    private var pumpScheduled = false
 
     private var lastActivity: UInt64
     private var headerStartedAt: UInt64?
 
     // Past this much unsent output the connection stops reading and stops asking the session for more.
     private static let outputHighWater = 1024 * 1024
+
+    /// Marks each connection's queue, so code can tell whether it already runs there.
+    static let queueKey = DispatchSpecificKey<ObjectIdentifier>()
+
+    /// Runs responders on this connection's queue (see `HTTPServerConfiguration.responderPlacement`).
+    private(set) lazy var executor = QueueTaskExecutor(queue: queue)
 
     static let http2Preface: [UInt8] = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
 
@@ -60,6 +67,7 @@ final class Connection {
         if let tlsContext = context.tlsContext {
             tls = try TLSConnection(context: tlsContext)
         }
+        queue.setSpecific(key: Connection.queueKey, value: ObjectIdentifier(self))
     }
 
     /// Starts reading; call once.
@@ -125,6 +133,17 @@ final class Connection {
     /// Replaces the session (HTTP/1.1 upgraded to h2c).
     func replaceHandler(_ newHandler: ConnectionHandler) {
         handler = newHandler
+    }
+
+    /// Runs `pump()` once after the blocks already queued, so responses that complete together
+    /// leave in one write.
+    func schedulePump() {
+        guard !pumpScheduled else { return }
+        pumpScheduled = true
+        queue.async { [self] in
+            pumpScheduled = false
+            pump()
+        }
     }
 
     /// Writes queued output, asks the session for more while there is room, and updates the

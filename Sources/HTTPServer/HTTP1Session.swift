@@ -243,11 +243,11 @@ final class HTTP1Session: ConnectionHandler {
             // Any other upgrade leaves bytes of an unknown protocol behind: answer, then close.
             let closeAfter = !keepAlive || shuttingDown || parser.pointee.upgrade == 1
             awaitingResponder = true
-            connection.context.dispatch(request, queue: connection.queue) { [self] response in
+            connection.context.dispatch(request, on: connection) { [self] response in
                 awaitingResponder = false
                 guard !connection.isClosed else { return }
                 startResponse(response, method: request.method, path: request.path, closeAfter: closeAfter, startedAt: startedAt)
-                connection.pump()
+                connection.schedulePump()
             }
         case let .reject(status, message, startedAt):
             startResponse(.text(message + "\n", status: status), method: "-", path: "-", closeAfter: true, startedAt: startedAt)
@@ -283,7 +283,7 @@ final class HTTP1Session: ConnectionHandler {
         connection.write(Array(head.utf8))
         writer = Writer(source: source, chunked: source.isStreaming, sendsBody: bodyAllowed && method != "HEAD",
                         closeAfter: closing, method: method, path: path, status: response.status, startedAt: startedAt)
-        source.onReadable = { [weak self] in self?.connection.pump() }
+        source.onReadable = { [weak self] in self?.connection.schedulePump() }
     }
 
     private func finishResponse(_ finished: Writer) {

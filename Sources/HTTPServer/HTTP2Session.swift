@@ -254,11 +254,11 @@ final class HTTP2Session: ConnectionHandler {
         let request = HTTPRequest(method: stream.method, target: stream.path, headers: stream.headers, body: stream.body,
                                   version: .http2, remoteAddress: connection.remoteAddress)
         stream.body = []
-        connection.context.dispatch(request, queue: connection.queue) { [self] response in
+        connection.context.dispatch(request, on: connection) { [self] response in
             // The stream may have been reset while the responder ran.
             guard streams[stream.id] === stream, !connection.isClosed else { return }
             submit(response, for: stream)
-            connection.pump()
+            connection.schedulePump()
         }
     }
 
@@ -307,7 +307,7 @@ final class HTTP2Session: ConnectionHandler {
             source.onReadable = { [weak self] in
                 guard let self, let session = self.session else { return }
                 nghttp2_session_resume_data(session, id)
-                self.connection.pump()
+                self.connection.schedulePump()
             }
         }
     }

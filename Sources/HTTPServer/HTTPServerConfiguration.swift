@@ -39,6 +39,17 @@ public struct HTTPServerConfiguration: Sendable {
         public init() {}
     }
 
+    /// Where responders start running.
+    public enum ResponderPlacement: Sendable {
+        /// On the connection's serial queue, as the task's executor preference: a responder that
+        /// answers without suspending costs no thread switch. While it runs synchronously, the
+        /// connection's other requests wait, so long CPU work belongs on an actor, a detached
+        /// task or a queue of the service's own (an `await` on it frees the connection).
+        case connectionQueue
+        /// On Swift's global concurrency pool; the response hops back to the connection's queue.
+        case concurrencyPool
+    }
+
     /// Host name or address to bind (`"0.0.0.0"`, `"::"`, `"127.0.0.1"`, `"localhost"`).
     public var host: String
     /// TCP port; 0 picks a free ephemeral port (read it from `HTTPServer.start()`).
@@ -47,6 +58,8 @@ public struct HTTPServerConfiguration: Sendable {
     public var tls: TLSFiles?
     /// Limits and timeouts.
     public var limits: Limits
+    /// Where responders start running; `.connectionQueue` by default.
+    public var responderPlacement: ResponderPlacement = .connectionQueue
 
     public init(host: String = "127.0.0.1", port: Int = 8080, tls: TLSFiles? = nil, limits: Limits = Limits()) {
         self.host = host

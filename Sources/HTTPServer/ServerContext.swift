@@ -23,12 +23,27 @@ final class ServerContext: @unchecked Sendable {
 
     var limits: HTTPServerConfiguration.Limits { configuration.limits }
 
-    /// Runs the responder in a task and hands its response back on `queue`.
-    func dispatch(_ request: HTTPRequest, queue: DispatchQueue, completion: @escaping (HTTPResponse) -> Void) {
+    /// Runs the responder in a task and hands its response back on the connection's queue.
+    func dispatch(_ request: HTTPRequest, on connection: Connection, completion: @escaping (HTTPResponse) -> Void) {
         let responder = self.responder
-        Task {
-            let response = await responder.respond(to: request)
-            queue.async { completion(response) }
+        let queue = connection.queue
+        switch configuration.responderPlacement {
+        case .connectionQueue:
+            let executor = connection.executor
+            Task(executorPreference: executor) {
+                let response = await responder.respond(to: request)
+                // A nonisolated responder resumes on the preferred executor; anything else hops.
+                if DispatchQueue.getSpecific(key: Connection.queueKey) == ObjectIdentifier(connection) {
+                    completion(response)
+                } else {
+                    queue.async { completion(response) }
+                }
+            }
+        case .concurrencyPool:
+            Task {
+                let response = await responder.respond(to: request)
+                queue.async { completion(response) }
+            }
         }
     }
 
