@@ -57,7 +57,7 @@ final class Connection {
         self.descriptor = descriptor
         self.remoteAddress = remoteAddress
         self.context = context
-        queue = DispatchQueue(label: "fixserve.http.connection", target: context.connectionTarget)
+        queue = DispatchQueue(label: "fixserve.http.connection", target: context.loop(for: id))
         readSource = DispatchSource.makeReadSource(fileDescriptor: descriptor, queue: queue)
         writeSource = DispatchSource.makeWriteSource(fileDescriptor: descriptor, queue: queue)
         timer = DispatchSource.makeTimerSource(queue: queue)

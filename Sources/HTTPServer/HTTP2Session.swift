@@ -33,8 +33,14 @@ final class HTTP2Session: ConnectionHandler {
     private let limits: HTTPServerConfiguration.Limits
     private var session: OpaquePointer?
     private var streams: [Int32: Stream] = [:]
+    // Callbacks for one stream arrive in runs (a HEADERS frame's fields, its DATA), so the last
+    // stream looked up is usually the next one asked for.
+    private var recentStream: Stream?
     private var shuttingDown = false
     private var receivedFirstFrame = false
+    private var nameValueBytes: [UInt8] = []
+    private var fieldLengths: [(Int, Int)] = []
+    private var nameValues: [nghttp2_nv] = []
 
     /// - Parameter upgrade: for `Upgrade: h2c`, the decoded HTTP2-Settings payload and the
     ///   HTTP/1.1 request, which becomes stream 1.
@@ -138,16 +144,26 @@ final class HTTP2Session: ConnectionHandler {
     func connectionClosed() {
         for stream in streams.values { stream.source?.cancel() }
         streams.removeAll()
+        recentStream = nil
     }
 
     // MARK: Callbacks
 
     fileprivate func didBeginHeaders(streamID: Int32) {
-        streams[streamID] = Stream(id: streamID)
+        let stream = Stream(id: streamID)
+        streams[streamID] = stream
+        recentStream = stream
+    }
+
+    private func stream(_ id: Int32) -> Stream? {
+        if let recent = recentStream, recent.id == id { return recent }
+        let found = streams[id]
+        if found != nil { recentStream = found }
+        return found
     }
 
     fileprivate func didReceiveHeader(streamID: Int32, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
-        guard let stream = streams[streamID], stream.rejection == nil else { return }
+        guard let stream = stream(streamID), stream.rejection == nil else { return }
         // RFC 9113 §6.5.2 counts 32 bytes of overhead per field.
         stream.headerBytes += name.count + value.count + 32
         if stream.headerBytes > limits.maxHeaderListSize {
@@ -155,20 +171,26 @@ final class HTTP2Session: ConnectionHandler {
             return
         }
         let valueText = String(decoding: value, as: UTF8.self)
-        if name.first == UInt8(ascii: ":") {
-            switch String(decoding: name, as: UTF8.self) {
-            case ":method": stream.method = valueText
-            case ":path": stream.path = valueText
-            case ":authority": stream.headers.add(name: "host", value: valueText)
-            default: break
-            }
-        } else {
-            stream.headers.add(name: String(decoding: name, as: UTF8.self), value: valueText)
+        guard name.first == UInt8(ascii: ":") else {
+            // nghttp2's HTTP messaging checks already rejected uppercase names.
+            stream.headers.add(lowercasedName: String(decoding: name, as: UTF8.self), value: valueText)
+            return
+        }
+        if name.elementsEqual(HTTP2Session.methodName) {
+            stream.method = valueText
+        } else if name.elementsEqual(HTTP2Session.pathName) {
+            stream.path = valueText
+        } else if name.elementsEqual(HTTP2Session.authorityName) {
+            stream.headers.add(lowercasedName: "host", value: valueText)
         }
     }
 
+    private static let methodName = Array(":method".utf8)
+    private static let pathName = Array(":path".utf8)
+    private static let authorityName = Array(":authority".utf8)
+
     fileprivate func didReceiveData(streamID: Int32, _ bytes: UnsafeRawBufferPointer) {
-        guard let stream = streams[streamID] else { return }
+        guard let stream = stream(streamID) else { return }
         if stream.rejection != nil {
             stream.discardedBytes += bytes.count
             resetIfDiscardingTooMuch(stream)
@@ -187,14 +209,16 @@ final class HTTP2Session: ConnectionHandler {
             receivedFirstFrame = true
             connection.setReadingHeaders(false)
         }
-        guard let stream = streams[streamID] else { return }
+        guard let stream = stream(streamID) else { return }
         if isRequestHeaders {
             if let rejection = stream.rejection {
                 reject(stream, status: rejection.status, message: rejection.message)
-            } else if let declared = stream.headers["content-length"].flatMap(Int.init), declared > limits.maxBodySize {
-                reject(stream, status: 413, message: "request body exceeds \(limits.maxBodySize) bytes")
-            } else if stream.body.capacity == 0, let declared = stream.headers["content-length"].flatMap(Int.init) {
-                stream.body.reserveCapacity(min(declared, 4 * 1024 * 1024))
+            } else if !endStream, let declared = stream.headers["content-length"].flatMap(Int.init) {
+                if declared > limits.maxBodySize {
+                    reject(stream, status: 413, message: "request body exceeds \(limits.maxBodySize) bytes")
+                } else {
+                    stream.body.reserveCapacity(min(declared, 4 * 1024 * 1024))
+                }
             }
         }
         guard endStream, type == UInt8(NGHTTP2_DATA.rawValue) || type == UInt8(NGHTTP2_HEADERS.rawValue) else { return }
@@ -203,7 +227,7 @@ final class HTTP2Session: ConnectionHandler {
     }
 
     fileprivate func didSendFrame(streamID: Int32, endStream: Bool) {
-        guard endStream, let stream = streams[streamID] else { return }
+        guard endStream, let stream = stream(streamID) else { return }
         stream.responseSent = true
         resetIfDiscardingTooMuch(stream)
     }
@@ -223,6 +247,7 @@ final class HTTP2Session: ConnectionHandler {
 
     fileprivate func didCloseStream(streamID: Int32) {
         guard let stream = streams.removeValue(forKey: streamID) else { return }
+        if recentStream === stream { recentStream = nil }
         if let source = stream.source {
             source.cancel()
             connection.context.logAccess(method: stream.method, path: stream.path, status: stream.status, bytes: source.bytesRead,
@@ -232,7 +257,7 @@ final class HTTP2Session: ConnectionHandler {
     }
 
     fileprivate func readBody(streamID: Int32, into buffer: UnsafeMutableRawBufferPointer, flags: UnsafeMutablePointer<UInt32>) -> Int {
-        guard let source = streams[streamID]?.source else { return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue) }
+        guard let source = stream(streamID)?.source else { return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue) }
         switch source.read(into: buffer) {
         case let .bytes(count, isLast):
             if isLast { flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue }
@@ -268,34 +293,29 @@ final class HTTP2Session: ConnectionHandler {
         stream.status = response.status
         let source = ResponseBodySource(body: response.body, queue: connection.queue)
         stream.source = source
-        var fields: [(String, String)] = [(":status", String(response.status))]
-        for field in response.headers where !HTTP2Session.connectionSpecificFields.contains(field.name) {
-            fields.append((field.name, field.value))
-        }
         let bodyAllowed = response.status >= 200 && response.status != 204 && response.status != 304 && stream.method != "HEAD"
-        if let length = source.contentLength { fields.append(("content-length", String(length))) }
-        var storage: [UInt8] = []
-        for (name, value) in fields {
-            storage.append(contentsOf: name.utf8)
-            storage.append(contentsOf: value.utf8)
-        }
-        var provider = nghttp2_data_provider(source: nghttp2_data_source(ptr: nil), read_callback: HTTP2Session.readCallback)
         let sendsBody = bodyAllowed && source.contentLength != 0
-        let rv = storage.withUnsafeMutableBufferPointer { bytes -> Int32 in
+        // Scratch buffers live on the session so a response costs no allocations here.
+        nameValueBytes.removeAll(keepingCapacity: true)
+        fieldLengths.removeAll(keepingCapacity: true)
+        appendField(":status", String(response.status))
+        for field in response.headers where !HTTP2Session.isConnectionSpecific(field.name) {
+            appendField(field.name, field.value)
+        }
+        if let length = source.contentLength { appendField("content-length", String(length)) }
+        var provider = nghttp2_data_provider(source: nghttp2_data_source(ptr: nil), read_callback: HTTP2Session.readCallback)
+        nameValues.removeAll(keepingCapacity: true)
+        let rv = nameValueBytes.withUnsafeMutableBufferPointer { bytes -> Int32 in
             var offset = 0
-            var nva: [nghttp2_nv] = []
-            nva.reserveCapacity(fields.count)
-            for (name, value) in fields {
-                let nameLength = name.utf8.count
-                let valueLength = value.utf8.count
-                nva.append(nghttp2_nv(name: bytes.baseAddress! + offset, value: bytes.baseAddress! + offset + nameLength,
-                                      namelen: nameLength, valuelen: valueLength, flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)))
+            for (nameLength, valueLength) in fieldLengths {
+                nameValues.append(nghttp2_nv(name: bytes.baseAddress! + offset, value: bytes.baseAddress! + offset + nameLength,
+                                             namelen: nameLength, valuelen: valueLength, flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)))
                 offset += nameLength + valueLength
             }
             if sendsBody {
-                return nghttp2_submit_response(session, stream.id, nva, nva.count, &provider)
+                return nghttp2_submit_response(session, stream.id, nameValues, nameValues.count, &provider)
             }
-            return nghttp2_submit_response(session, stream.id, nva, nva.count, nil)
+            return nghttp2_submit_response(session, stream.id, nameValues, nameValues.count, nil)
         }
         if rv != 0 {
             connection.context.logger.debug("cannot submit response", metadata: ["stream": "\(stream.id)", "error": "\(String(cString: nghttp2_strerror(rv)))"])
@@ -312,7 +332,21 @@ final class HTTP2Session: ConnectionHandler {
         }
     }
 
-    private static let connectionSpecificFields: Set<String> = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "content-length"]
+    private func appendField(_ name: String, _ value: String) {
+        let nameStart = nameValueBytes.count
+        nameValueBytes.append(contentsOf: name.utf8)
+        let valueStart = nameValueBytes.count
+        nameValueBytes.append(contentsOf: value.utf8)
+        fieldLengths.append((valueStart - nameStart, nameValueBytes.count - valueStart))
+    }
+
+    /// Fields HTTP/2 forbids (RFC 9113 §8.2.2) or the session computes itself.
+    private static func isConnectionSpecific(_ name: String) -> Bool {
+        switch name {
+        case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "content-length": return true
+        default: return false
+        }
+    }
 
     private static let readCallback: nghttp2_data_source_read_callback = { _, streamID, buffer, length, flags, _, userData in
         owner(userData).readBody(streamID: streamID, into: UnsafeMutableRawBufferPointer(start: buffer, count: length), flags: flags!)

@@ -22,7 +22,12 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     /// Appends a field, keeping any existing field with the same name.
     public mutating func add(name: String, value: String) {
-        fields.append(Field(name: name.lowercased(), value: value))
+        fields.append(Field(name: HTTPHeaders.lowercased(name), value: value))
+    }
+
+    /// Appends a field whose name is known to be lowercase already (HTTP/2 guarantees it).
+    mutating func add(lowercasedName name: String, value: String) {
+        fields.append(Field(name: name, value: value))
     }
 
     /// Replaces every field named `name` by one field with `value`.
@@ -39,8 +44,13 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     /// The first value for `name` (case-insensitive), or nil.
     public subscript(name: String) -> String? {
-        let lowered = name.lowercased()
+        let lowered = HTTPHeaders.lowercased(name)
         return fields.first { $0.name == lowered }?.value
+    }
+
+    /// `name.lowercased()`, without the allocation when it is lowercase already (the usual case).
+    private static func lowercased(_ name: String) -> String {
+        name.utf8.contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") } ? name.lowercased() : name
     }
 
     /// Every value for `name` (case-insensitive), in order.

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Dispatch
 import Logging
 import TLS
@@ -8,9 +13,17 @@ final class ServerContext: @unchecked Sendable {
     let responder: any HTTPResponder
     let logger: Logger
     let tlsContext: TLSContext?
-    /// Connection queues target this queue, so they share the machine's cores instead of each
-    /// getting a thread.
-    let connectionTarget = DispatchQueue.global(qos: .userInitiated)
+    /// One serial queue per core; every connection queue targets one of them (round robin), so
+    /// a core drains many connections per wake-up, like an event loop, and no connection gets
+    /// a thread of its own.
+    let loops: [DispatchQueue] = (0..<max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))).map {
+        DispatchQueue(label: "fixserve.http.loop.\($0)", qos: .userInitiated)
+    }
+
+    /// The loop queue for the connection numbered `id`.
+    func loop(for id: Int) -> DispatchQueue {
+        loops[id % loops.count]
+    }
     /// Called on the connection's queue once its socket is closed.
     var connectionDidClose: ((Connection) -> Void)?
 
@@ -29,13 +42,15 @@ final class ServerContext: @unchecked Sendable {
         let queue = connection.queue
         switch configuration.responderPlacement {
         case .connectionQueue:
-            let executor = connection.executor
-            Task(executorPreference: executor) {
+            // The task starts at once, on this thread (we are on the connection's queue): a
+            // responder that returns without suspending answers with no task switch at all.
+            // After a suspension it resumes on the connection's queue through the executor.
+            Task.immediate(executorPreference: connection.executor) {
                 let response = await responder.respond(to: request)
-                // A nonisolated responder resumes on the preferred executor; anything else hops.
                 if DispatchQueue.getSpecific(key: Connection.queueKey) == ObjectIdentifier(connection) {
                     completion(response)
                 } else {
+                    // An actor-isolated responder may leave us elsewhere.
                     queue.async { completion(response) }
                 }
             }
