@@ -33,6 +33,9 @@ final class Connection {
     private var writeSuspended = true
     private var readPausedByHandler = false
     private var closeWhenFlushed = false
+    private var lingeringSince: UInt64?
+    private var lingeringDiscarded = 0
+    private var pendingPlaintext: [UInt8] = []
     private(set) var isClosed = false
     private var isShuttingDown = false
     private var pendingCancellations = 2
@@ -78,7 +81,7 @@ final class Connection {
         readSource.setCancelHandler(handler: cancelled)
         writeSource.setCancelHandler(handler: cancelled)
         let limits = context.limits
-        let tick = max(0.05, min(limits.idleTimeout, limits.headerReadTimeout) / 4)
+        let tick = max(0.05, min(limits.idleTimeout, limits.headerReadTimeout, Connection.lingerSeconds) / 4)
         timer.schedule(deadline: .now() + tick, repeating: tick, leeway: .milliseconds(Int(tick * 250)))
         timer.setEventHandler { [unowned self] in self.checkTimeouts() }
         readSource.activate()
@@ -90,17 +93,27 @@ final class Connection {
     /// Queues plaintext for the peer (encrypted first when TLS is on). Call `pump()` afterwards
     /// unless inside `produceOutput` or `receive`, which the connection follows with a pump.
     func write(_ bytes: UnsafeRawBufferPointer) {
-        guard !isClosed, bytes.count > 0 else { return }
-        if let tls {
-            do {
-                try tls.writePlaintext(bytes)
-                tls.takeCiphertext(appendingTo: &outbound)
-            } catch {
-                context.logger.debug("TLS write failed", metadata: ["remote": "\(remoteAddress)", "error": "\(error)"])
-                close()
-            }
+        guard !isClosed, lingeringSince == nil, bytes.count > 0 else { return }
+        if tls != nil {
+            // Encrypted in one go by `encryptPending`, so many small frames share TLS records.
+            pendingPlaintext.append(contentsOf: bytes)
         } else {
             outbound.append(contentsOf: bytes)
+        }
+    }
+
+    /// Turns buffered plaintext into TLS records. Returns false if the connection closed.
+    private func encryptPending() -> Bool {
+        guard let tls, !pendingPlaintext.isEmpty else { return true }
+        do {
+            try pendingPlaintext.withUnsafeBytes { try tls.writePlaintext($0) }
+            tls.takeCiphertext(appendingTo: &outbound)
+            pendingPlaintext.removeAll(keepingCapacity: pendingPlaintext.capacity <= Connection.outputHighWater)
+            return true
+        } catch {
+            context.logger.debug("TLS write failed", metadata: ["remote": "\(remoteAddress)", "error": "\(error)"])
+            close()
+            return false
         }
     }
 
@@ -110,7 +123,7 @@ final class Connection {
 
     /// True while the connection wants more output from the session.
     var hasOutputRoom: Bool {
-        outbound.count - outboundOffset < Connection.outputHighWater
+        outbound.count - outboundOffset + pendingPlaintext.count < Connection.outputHighWater
     }
 
     /// Stops or restarts reading on behalf of the session (for example, while pipelined
@@ -153,14 +166,15 @@ final class Connection {
         for _ in 0..<64 {
             if hasOutputRoom, let handler { handler.produceOutput() }
             if isClosed { return }
+            guard encryptPending() else { return }
             let pendingBefore = outbound.count - outboundOffset
             if pendingBefore == 0 { break }
             guard flushSocket() else { return }
             if outbound.count - outboundOffset > 0 { break }
         }
         let pending = outbound.count - outboundOffset
-        if pending == 0, closeWhenFlushed {
-            close()
+        if pending == 0, closeWhenFlushed, lingeringSince == nil {
+            beginLingeringClose()
             return
         }
         if pending > 0, writeSuspended {
@@ -186,6 +200,27 @@ final class Connection {
         handler?.connectionClosed()
     }
 
+    /// Ends the connection after its last response without losing that response: closing a
+    /// socket with unread input makes the kernel send RST, which can destroy the response in
+    /// flight (a 413 answered while the client still uploads). So the write side is shut down
+    /// and input is read and dropped until the peer closes, `lingerLimit` bytes or
+    /// `lingerSeconds` have passed.
+    private func beginLingeringClose() {
+        lingeringSince = DispatchTime.now().uptimeNanoseconds
+        handler?.connectionClosed()
+        if let tls {
+            tls.close()
+            tls.takeCiphertext(appendingTo: &outbound)
+            guard flushSocket() else { return }
+        }
+        _ = shutdown(descriptor, Int32(SHUT_WR))
+        readPausedByHandler = false
+        updateReading()
+    }
+
+    private static let lingerSeconds = 2.0
+    private static let lingerLimit = 4 * 1024 * 1024
+
     /// Server shutdown: the session finishes what is in flight, then the connection closes.
     func beginGracefulShutdown() {
         guard !isClosed else { return }
@@ -205,7 +240,14 @@ final class Connection {
         // A bounded number of reads per event keeps one busy connection from starving others.
         for _ in 0..<4 {
             let count = readBuffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
-            if count > 0 {
+            if count > 0, lingeringSince != nil {
+                lingeringDiscarded += count
+                if lingeringDiscarded > Connection.lingerLimit {
+                    close()
+                    return
+                }
+                continue
+            } else if count > 0 {
                 lastActivity = DispatchTime.now().uptimeNanoseconds
                 readBuffer.withUnsafeBytes { received(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
                 if isClosed || readPausedByHandler || !hasOutputRoom || count < readBuffer.count { break }
@@ -320,6 +362,10 @@ final class Connection {
         guard !isClosed else { return }
         let now = DispatchTime.now().uptimeNanoseconds
         let limits = context.limits
+        if let since = lingeringSince {
+            if Double(now &- since) / 1e9 > Connection.lingerSeconds { close() }
+            return
+        }
         if let started = headerStartedAt, Double(now &- started) / 1e9 > limits.headerReadTimeout {
             context.logger.notice("closing connection: request head not received in time",
                                   metadata: ["remote": "\(remoteAddress)", "timeout_s": "\(limits.headerReadTimeout)"])

@@ -77,6 +77,8 @@ final class HTTP1Session: ConnectionHandler {
         let code = http_errno(parser.pointee.http_errno)
         if let rejection {
             stopParsing(answering: rejection.status, rejection.message)
+        } else if code == HPE_HEADER_OVERFLOW {
+            stopParsing(answering: 431, "request head exceeds the parser's limit")
         } else if code != HPE_OK {
             let name = String(cString: http_errno_name(code))
             connection.context.logger.debug("malformed HTTP/1.1 request",

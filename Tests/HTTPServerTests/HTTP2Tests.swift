@@ -12,6 +12,17 @@ struct HTTP2Tests {
         await running.stop()
     }
 
+    @Test func respondersOnTheConcurrencyPoolAnswerToo() async throws {
+        let running = try RunningServer(placement: .concurrencyPool)
+        let http2 = try await curl(["--http2-prior-knowledge", "\(running.base)/info"])
+        #expect(http2.text == "GET HTTP/2\n", "\(http2.stderr)")
+        let many = try await run("/usr/bin/h2load", ["-n100", "-c1", "-m100", "\(running.base)/slow?ms=10"])
+        #expect(many.text.contains("100 succeeded, 0 failed"), "\(many.text)")
+        let http1 = try await curl(["--http1.1", "\(running.base)/info"])
+        #expect(http1.text == "GET HTTP/1.1\n", "\(http1.stderr)")
+        await running.stop()
+    }
+
     @Test func upgradeFromHTTP1BecomesStreamOne() async throws {
         let running = try RunningServer()
         let result = try await curl(["--http2", "-v", "-w", "%{http_version} %{http_code}", "\(running.base)/info"])

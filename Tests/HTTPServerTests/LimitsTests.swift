@@ -68,6 +68,19 @@ struct LimitsTests {
         await running.stop()
     }
 
+    @Test func clientThatStopsReadingDoesNotBlockOthers() async throws {
+        let running = try RunningServer()
+        let stalled = try RawClient(port: running.port)
+        stalled.send("GET /bytes?n=\(50 * 1024 * 1024) HTTP/1.1\r\nHost: x\r\n\r\n")
+        // The stalled client never reads; its response waits behind a full socket buffer.
+        // curl 7.88 cannot reuse an h2c connection (it fails even against nghttpd), hence two calls.
+        for _ in 0..<2 {
+            let result = try await curl(["--http2-prior-knowledge", "\(running.base)/hello"])
+            #expect(result.text == "hello\n", "\(result.stderr)")
+        }
+        await running.stop()
+    }
+
     @Test func slowlorisIsCutOffByTheHeaderReadTimeout() async throws {
         var limits = HTTPServerConfiguration.Limits()
         limits.headerReadTimeout = 0.5

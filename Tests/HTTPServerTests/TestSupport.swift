@@ -9,11 +9,13 @@ final class RunningServer {
     let port: Int
     let responder: TestResponder
 
-    init(limits: HTTPServerConfiguration.Limits = .init(), tls: HTTPServerConfiguration.TLSFiles? = nil) throws {
+    init(limits: HTTPServerConfiguration.Limits = .init(), tls: HTTPServerConfiguration.TLSFiles? = nil,
+         placement: HTTPServerConfiguration.ResponderPlacement = .connectionQueue) throws {
         var logger = Logger(label: "http-test")
         logger.logLevel = .warning
         responder = TestResponder()
-        let configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0, tls: tls, limits: limits)
+        var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0, tls: tls, limits: limits)
+        configuration.responderPlacement = placement
         server = try HTTPServer(configuration: configuration, responder: responder, logger: logger)
         port = try server.start()
     }
