@@ -314,19 +314,21 @@ final class HTTP1Session: ConnectionHandler {
     private static let settings: UnsafeMutablePointer<http_parser_settings> = {
         let settings = UnsafeMutablePointer<http_parser_settings>.allocate(capacity: 1)
         settings.initialize(to: http_parser_settings())
-        settings.pointee.on_message_begin = { parser in owner(parser).didBeginMessage() }
-        settings.pointee.on_url = { parser, data, length in owner(parser).didReceiveURL(UnsafeRawBufferPointer(start: data, count: length)) }
-        settings.pointee.on_header_field = { parser, data, length in owner(parser).didReceiveHeaderField(UnsafeRawBufferPointer(start: data, count: length)) }
-        settings.pointee.on_header_value = { parser, data, length in owner(parser).didReceiveHeaderValue(UnsafeRawBufferPointer(start: data, count: length)) }
-        settings.pointee.on_headers_complete = { parser in owner(parser).didCompleteHeaders() }
-        settings.pointee.on_body = { parser, data, length in owner(parser).didReceiveBody(UnsafeRawBufferPointer(start: data, count: length)) }
-        settings.pointee.on_message_complete = { parser in owner(parser).didCompleteMessage() }
+        settings.pointee.on_message_begin = { parser in withOwner(parser) { $0.didBeginMessage() } }
+        settings.pointee.on_url = { parser, data, length in withOwner(parser) { $0.didReceiveURL(UnsafeRawBufferPointer(start: data, count: length)) } }
+        settings.pointee.on_header_field = { parser, data, length in withOwner(parser) { $0.didReceiveHeaderField(UnsafeRawBufferPointer(start: data, count: length)) } }
+        settings.pointee.on_header_value = { parser, data, length in withOwner(parser) { $0.didReceiveHeaderValue(UnsafeRawBufferPointer(start: data, count: length)) } }
+        settings.pointee.on_headers_complete = { parser in withOwner(parser) { $0.didCompleteHeaders() } }
+        settings.pointee.on_body = { parser, data, length in withOwner(parser) { $0.didReceiveBody(UnsafeRawBufferPointer(start: data, count: length)) } }
+        settings.pointee.on_message_complete = { parser in withOwner(parser) { $0.didCompleteMessage() } }
         return settings
     }()
 }
 
-private func owner(_ parser: UnsafeMutablePointer<http_parser>?) -> HTTP1Session {
-    Unmanaged<HTTP1Session>.fromOpaque(parser!.pointee.data).takeUnretainedValue()
+/// Calls `body` with the session behind `parser.data`. The session outlives every callback (it
+/// owns the parser), so no retain is needed around the call.
+private func withOwner<Result>(_ parser: UnsafeMutablePointer<http_parser>?, _ body: (HTTP1Session) -> Result) -> Result {
+    Unmanaged<HTTP1Session>.fromOpaque(parser!.pointee.data)._withUnsafeGuaranteedRef(body)
 }
 
 private extension String {

@@ -349,7 +349,7 @@ final class HTTP2Session: ConnectionHandler {
     }
 
     private static let readCallback: nghttp2_data_source_read_callback = { _, streamID, buffer, length, flags, _, userData in
-        owner(userData).readBody(streamID: streamID, into: UnsafeMutableRawBufferPointer(start: buffer, count: length), flags: flags!)
+        withOwner(userData) { $0.readBody(streamID: streamID, into: UnsafeMutableRawBufferPointer(start: buffer, count: length), flags: flags!) }
     }
 
     /// One callback table for every session; nghttp2 copies it at session creation.
@@ -359,43 +359,45 @@ final class HTTP2Session: ConnectionHandler {
         nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { _, frame, userData in
             guard let frame, frame.pointee.hd.type == UInt8(NGHTTP2_HEADERS.rawValue),
                   frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST else { return 0 }
-            owner(userData).didBeginHeaders(streamID: frame.pointee.hd.stream_id)
+            withOwner(userData) { $0.didBeginHeaders(streamID: frame.pointee.hd.stream_id) }
             return 0
         }
         nghttp2_session_callbacks_set_on_header_callback(callbacks) { _, frame, name, nameLength, value, valueLength, _, userData in
             guard let frame, frame.pointee.hd.type == UInt8(NGHTTP2_HEADERS.rawValue) else { return 0 }
-            owner(userData).didReceiveHeader(streamID: frame.pointee.hd.stream_id,
+            withOwner(userData) { $0.didReceiveHeader(streamID: frame.pointee.hd.stream_id,
                                              name: UnsafeRawBufferPointer(start: name, count: nameLength),
-                                             value: UnsafeRawBufferPointer(start: value, count: valueLength))
+                                             value: UnsafeRawBufferPointer(start: value, count: valueLength)) }
             return 0
         }
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) { _, _, streamID, data, length, userData in
-            owner(userData).didReceiveData(streamID: streamID, UnsafeRawBufferPointer(start: data, count: length))
+            withOwner(userData) { $0.didReceiveData(streamID: streamID, UnsafeRawBufferPointer(start: data, count: length)) }
             return 0
         }
         nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { _, frame, userData in
             guard let frame else { return 0 }
             let type = frame.pointee.hd.type
             let isRequestHeaders = type == UInt8(NGHTTP2_HEADERS.rawValue) && frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST
-            owner(userData).didReceiveFrame(type: type, streamID: frame.pointee.hd.stream_id,
+            withOwner(userData) { $0.didReceiveFrame(type: type, streamID: frame.pointee.hd.stream_id,
                                             endStream: frame.pointee.hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0,
-                                            isRequestHeaders: isRequestHeaders)
+                                            isRequestHeaders: isRequestHeaders) }
             return 0
         }
         nghttp2_session_callbacks_set_on_frame_send_callback(callbacks) { _, frame, userData in
             guard let frame else { return 0 }
-            owner(userData).didSendFrame(streamID: frame.pointee.hd.stream_id,
-                                         endStream: frame.pointee.hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0)
+            withOwner(userData) { $0.didSendFrame(streamID: frame.pointee.hd.stream_id,
+                                         endStream: frame.pointee.hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0) }
             return 0
         }
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, streamID, _, userData in
-            owner(userData).didCloseStream(streamID: streamID)
+            withOwner(userData) { $0.didCloseStream(streamID: streamID) }
             return 0
         }
         return callbacks!
     }()
 }
 
-private func owner(_ userData: UnsafeMutableRawPointer?) -> HTTP2Session {
-    Unmanaged<HTTP2Session>.fromOpaque(userData!).takeUnretainedValue()
+/// Calls `body` with the session behind `userData`. The session outlives every callback (it
+/// owns the nghttp2 session), so no retain is needed around the call.
+private func withOwner<Result>(_ userData: UnsafeMutableRawPointer?, _ body: (HTTP2Session) -> Result) -> Result {
+    Unmanaged<HTTP2Session>.fromOpaque(userData!)._withUnsafeGuaranteedRef(body)
 }

@@ -40,7 +40,7 @@ public struct HTTPRequest: Sendable {
         self.method = method
         self.target = target
         let (path, query) = HTTPRequest.split(target: target)
-        self.path = String(path)
+        self.path = path.endIndex == target.endIndex ? target : String(path)
         self.queryItems = HTTPRequest.parseQuery(query)
         self.headers = headers
         self.body = body
@@ -54,8 +54,9 @@ public struct HTTPRequest: Sendable {
     }
 
     static func split(target: String) -> (path: Substring, query: Substring) {
-        guard let mark = target.firstIndex(of: "?") else { return (target[...], "") }
-        return (target[..<mark], target[target.index(after: mark)...])
+        // Searching the UTF-8 view avoids grapheme breaking on every request.
+        guard let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return (target[...], "") }
+        return (target[..<mark], target[target.utf8.index(after: mark)...])
     }
 
     static func parseQuery(_ query: Substring) -> [HTTPQueryItem] {
