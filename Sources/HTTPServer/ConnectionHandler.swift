@@ -11,6 +11,8 @@ protocol ConnectionHandler: AnyObject {
     func closeIdle()
     /// The socket is gone: cancel whatever is still running for this connection.
     func connectionClosed()
-    /// True when no request is being received or answered.
+    /// True when nothing is owed to the client: no request waits for its responder or is being
+    /// answered. A request still being received counts as idle, so a client that stalls in the
+    /// middle of a body is closed by the idle timeout.
     var isIdle: Bool { get }
 }

@@ -59,7 +59,12 @@ final class HTTP1Session: ConnectionHandler {
     }
 
     var isIdle: Bool {
-        !messageInProgress && work.isEmpty && writer == nil && !awaitingResponder
+        work.isEmpty && writer == nil && !awaitingResponder
+    }
+
+    /// Nothing owed and nothing half-received: safe to close during shutdown.
+    private var isQuiescent: Bool {
+        isIdle && !messageInProgress
     }
 
     // MARK: ConnectionHandler
@@ -117,7 +122,7 @@ final class HTTP1Session: ConnectionHandler {
 
     func beginGracefulShutdown() {
         shuttingDown = true
-        if isIdle { connection.closeAfterFlush() }
+        if isQuiescent { connection.closeAfterFlush() }
     }
 
     func closeIdle() {}
@@ -301,7 +306,7 @@ final class HTTP1Session: ConnectionHandler {
             return
         }
         processNext()
-        if shuttingDown, isIdle { connection.closeAfterFlush() }
+        if shuttingDown, isQuiescent { connection.closeAfterFlush() }
     }
 
     private static let managedFields: Set<String> = ["content-length", "transfer-encoding", "connection"]

@@ -17,6 +17,11 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         for (name, value) in elements { add(name: name, value: value) }
     }
 
+    /// Reserves room for `count` fields.
+    public mutating func reserveCapacity(_ count: Int) {
+        fields.reserveCapacity(count)
+    }
+
     /// Number of fields, counting repeated names separately.
     public var count: Int { fields.count }
 

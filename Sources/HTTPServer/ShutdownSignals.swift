@@ -24,7 +24,8 @@ public final class ShutdownSignals: @unchecked Sendable {
             for signalNumber in [SIGTERM, SIGINT] {
                 signal(signalNumber, SIG_IGN)
                 let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
-                source.setEventHandler { [unowned self] in self.fire() }
+                // Strong on purpose: the handlers live as long as the process.
+                source.setEventHandler { self.fire() }
                 source.activate()
                 sources.append(source)
             }

@@ -102,6 +102,18 @@ struct LimitsTests {
         await running.stop()
     }
 
+    @Test func clientStallingMidBodyIsClosedByTheIdleTimeout() async throws {
+        var limits = HTTPServerConfiguration.Limits()
+        limits.idleTimeout = 0.3
+        let running = try RunningServer(limits: limits)
+        let client = try RawClient(port: running.port)
+        client.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + String(repeating: "z", count: 10))
+        let (bytes, closed) = await client.receiveUntilClosed(timeout: 10)
+        #expect(closed)
+        #expect(bytes.isEmpty)
+        await running.stop()
+    }
+
     @Test func idleKeepAliveConnectionIsClosed() async throws {
         var limits = HTTPServerConfiguration.Limits()
         limits.idleTimeout = 0.3
