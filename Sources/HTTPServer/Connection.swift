@@ -33,7 +33,6 @@ final class Connection {
     private var writeSuspended = true
     private var readPausedByHandler = false
     private var closeWhenFlushed = false
-    private var lingeringSince: UInt64?
     private var lingeringDiscarded = 0
     private var pendingPlaintext: [UInt8] = []
     private(set) var isClosed = false
@@ -41,8 +40,7 @@ final class Connection {
     private var pendingCancellations = 2
     private var pumpScheduled = false
 
-    private var lastActivity: UInt64
-    private var headerStartedAt: UInt64?
+    private var clock: ConnectionClock
 
     // Past this much unsent output the connection stops reading and stops asking the session for more.
     private static let outputHighWater = 1024 * 1024
@@ -64,9 +62,9 @@ final class Connection {
         readSource = DispatchSource.makeReadSource(fileDescriptor: descriptor, queue: queue)
         writeSource = DispatchSource.makeWriteSource(fileDescriptor: descriptor, queue: queue)
         timer = DispatchSource.makeTimerSource(queue: queue)
-        let now = DispatchTime.now().uptimeNanoseconds
-        lastActivity = now
-        headerStartedAt = now
+        let limits = context.limits
+        clock = ConnectionClock(now: DispatchTime.now().uptimeNanoseconds, headerReadTimeout: limits.headerReadTimeout,
+                                idleTimeout: limits.idleTimeout, lingerDuration: Connection.lingerSeconds)
         if let tlsContext = context.tlsContext {
             tls = try TLSConnection(context: tlsContext)
         }
@@ -93,7 +91,7 @@ final class Connection {
     /// Queues plaintext for the peer (encrypted first when TLS is on). Call `pump()` afterwards
     /// unless inside `produceOutput` or `receive`, which the connection follows with a pump.
     func write(_ bytes: UnsafeRawBufferPointer) {
-        guard !isClosed, lingeringSince == nil, bytes.count > 0 else { return }
+        guard !isClosed, !clock.isLingering, bytes.count > 0 else { return }
         if tls != nil {
             // Encrypted in one go by `encryptPending`, so many small frames share TLS records.
             pendingPlaintext.append(contentsOf: bytes)
@@ -135,7 +133,7 @@ final class Connection {
 
     /// Marks the start (true) or end (false) of a request head for the header-read timeout.
     func setReadingHeaders(_ reading: Bool) {
-        headerStartedAt = reading ? (headerStartedAt ?? DispatchTime.now().uptimeNanoseconds) : nil
+        clock.setReadingHeaders(reading, at: DispatchTime.now().uptimeNanoseconds)
     }
 
     /// Closes the socket once all queued output is written.
@@ -173,7 +171,7 @@ final class Connection {
             if outbound.count - outboundOffset > 0 { break }
         }
         let pending = outbound.count - outboundOffset
-        if pending == 0, closeWhenFlushed, lingeringSince == nil {
+        if pending == 0, closeWhenFlushed, !clock.isLingering {
             beginLingeringClose()
             return
         }
@@ -206,7 +204,7 @@ final class Connection {
     /// and input is read and dropped until the peer closes, `lingerLimit` bytes or
     /// `lingerSeconds` have passed.
     private func beginLingeringClose() {
-        lingeringSince = DispatchTime.now().uptimeNanoseconds
+        clock.beginLingering(at: DispatchTime.now().uptimeNanoseconds)
         handler?.connectionClosed()
         if let tls {
             tls.close()
@@ -240,7 +238,7 @@ final class Connection {
         // A bounded number of reads per event keeps one busy connection from starving others.
         for _ in 0..<4 {
             let count = readBuffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
-            if count > 0, lingeringSince != nil {
+            if count > 0, clock.isLingering {
                 lingeringDiscarded += count
                 if lingeringDiscarded > Connection.lingerLimit {
                     close()
@@ -248,7 +246,7 @@ final class Connection {
                 }
                 continue
             } else if count > 0 {
-                lastActivity = DispatchTime.now().uptimeNanoseconds
+                clock.recordActivity(at: DispatchTime.now().uptimeNanoseconds)
                 readBuffer.withUnsafeBytes { received(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
                 if isClosed || readPausedByHandler || !hasOutputRoom || count < readBuffer.count { break }
             } else if count == 0 {
@@ -326,7 +324,7 @@ final class Connection {
             }
             if count > 0 {
                 outboundOffset += count
-                lastActivity = DispatchTime.now().uptimeNanoseconds
+                clock.recordActivity(at: DispatchTime.now().uptimeNanoseconds)
                 continue
             }
             let code = errno
@@ -360,28 +358,26 @@ final class Connection {
 
     private func checkTimeouts() {
         guard !isClosed else { return }
-        let now = DispatchTime.now().uptimeNanoseconds
-        let limits = context.limits
-        if let since = lingeringSince {
-            if Double(now &- since) / 1e9 > Connection.lingerSeconds { close() }
+        let decision = clock.decide(at: DispatchTime.now().uptimeNanoseconds, isIdle: handler?.isIdle ?? true,
+                                    hasPendingOutput: outbound.count > outboundOffset || !pendingPlaintext.isEmpty)
+        switch decision {
+        case .keepOpen:
             return
-        }
-        if let started = headerStartedAt, Double(now &- started) / 1e9 > limits.headerReadTimeout {
-            context.logger.notice("closing connection: request head not received in time",
-                                  metadata: ["remote": "\(remoteAddress)", "timeout_s": "\(limits.headerReadTimeout)"])
+        case .lingerFinished:
             close()
-            return
-        }
-        let idle = handler?.isIdle ?? true
-        if idle, outbound.count == outboundOffset, Double(now &- lastActivity) / 1e9 > limits.idleTimeout {
+        case .headerTimeout:
+            context.logger.notice("closing connection: request head not received in time",
+                                  metadata: ["remote": "\(remoteAddress)", "timeout_s": "\(context.limits.headerReadTimeout)"])
+            close()
+        case .idleTimeout:
             context.logger.debug("closing idle connection", metadata: ["remote": "\(remoteAddress)"])
-            if let handler {
-                handler.closeIdle()
-                closeAfterFlush()
-                pump()
-            } else {
+            guard let handler else {
                 close()
+                return
             }
+            handler.closeIdle()
+            closeAfterFlush()
+            pump()
         }
     }
 

@@ -19,6 +19,7 @@ final class HTTP2Session: ConnectionHandler {
         var responseSent = false
         var resetSent = false
         var requestComplete = false
+        var headersComplete = false
         var responseStarted = false
         var source: ResponseBodySource?
         var status = 0
@@ -40,6 +41,9 @@ final class HTTP2Session: ConnectionHandler {
     private var recentStream: Stream?
     private var shuttingDown = false
     private var receivedFirstFrame = false
+    // Streams whose header block is still arriving; while any is, the header-read timeout runs,
+    // so a client dripping CONTINUATION frames is cut off like an HTTP/1.1 slowloris.
+    private var streamsReadingHeaders = 0
     // Request bodies still being received on all streams; capped so that many concurrent
     // uploads on one connection cannot hold more than `bufferedBodyLimit` bytes.
     private var bufferedBodyBytes = 0
@@ -86,6 +90,7 @@ final class HTTP2Session: ConnectionHandler {
                                               Int32(clamping: min(limits.initialConnectionWindowSize, Int(Int32.max))))
         if let upgrade {
             let stream = Stream(id: 1)
+            stream.headersComplete = true
             stream.method = upgrade.request.method
             stream.path = upgrade.request.target
             stream.headers = upgrade.request.headers
@@ -162,6 +167,15 @@ final class HTTP2Session: ConnectionHandler {
         let stream = Stream(id: streamID)
         streams[streamID] = stream
         recentStream = stream
+        streamsReadingHeaders += 1
+        connection.setReadingHeaders(true)
+    }
+
+    private func finishReadingHeaders(_ stream: Stream) {
+        guard !stream.headersComplete else { return }
+        stream.headersComplete = true
+        streamsReadingHeaders -= 1
+        if streamsReadingHeaders == 0 { connection.setReadingHeaders(false) }
     }
 
     private func stream(_ id: Int32) -> Stream? {
@@ -226,6 +240,7 @@ final class HTTP2Session: ConnectionHandler {
         }
         guard let stream = stream(streamID) else { return }
         if isRequestHeaders {
+            finishReadingHeaders(stream)
             if let rejection = stream.rejection {
                 reject(stream, status: rejection.status, message: rejection.message)
             } else if !endStream, let declared = stream.headers["content-length"].flatMap(Int.init) {
@@ -264,6 +279,7 @@ final class HTTP2Session: ConnectionHandler {
         guard let stream = streams.removeValue(forKey: streamID) else { return }
         if recentStream === stream { recentStream = nil }
         releaseBody(of: stream)
+        finishReadingHeaders(stream)
         if let source = stream.source {
             source.cancel()
             connection.context.logAccess(method: stream.method, path: stream.path, status: stream.status, bytes: source.bytesRead,

@@ -114,6 +114,19 @@ struct LimitsTests {
         await running.stop()
     }
 
+    @Test func http2HeaderBlockThatNeverEndsIsCutOff() async throws {
+        var limits = HTTPServerConfiguration.Limits()
+        limits.headerReadTimeout = 0.5
+        let running = try RunningServer(limits: limits)
+        let client = try RawClient(port: running.port)
+        client.send("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+        client.send([0, 0, 0, 0x4, 0, 0, 0, 0, 0])  // empty SETTINGS
+        // HEADERS on stream 1 with END_STREAM but without END_HEADERS: CONTINUATION should follow.
+        client.send([0, 0, 1, 0x1, 0x1, 0, 0, 0, 1, 0x82])
+        #expect(await client.receiveUntilClosed(timeout: 10).closed)
+        await running.stop()
+    }
+
     @Test func idleKeepAliveConnectionIsClosed() async throws {
         var limits = HTTPServerConfiguration.Limits()
         limits.idleTimeout = 0.3
