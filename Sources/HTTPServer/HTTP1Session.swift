@@ -70,6 +70,8 @@ final class HTTP1Session: ConnectionHandler {
     // MARK: ConnectionHandler
 
     func receive(_ bytes: UnsafeRawBufferPointer) {
+        // An empty buffer would tell http-parser the stream ended.
+        guard bytes.count > 0 else { return }
         guard !parserStopped else {
             if !upgradeRemainder.isEmpty || isUpgradePending {
                 upgradeRemainder.append(contentsOf: bytes)

@@ -60,8 +60,9 @@ final class ResponseBodySource {
             return finished ? .bytes(count: 0, isLast: true) : .wouldBlock
         }
         let count = min(available, destination.count)
+        guard count > 0, let target = destination.baseAddress else { return .bytes(count: 0, isLast: false) }
         buffer.withUnsafeBytes { source in
-            destination.baseAddress!.copyMemory(from: source.baseAddress! + offset, byteCount: count)
+            target.copyMemory(from: source.baseAddress! + offset, byteCount: count)
         }
         offset += count
         bytesRead += count
