@@ -5,8 +5,9 @@ import PackageDescription
 /// → model store → service (routes, batcher, trainer) → CLI. The HTTP layer knows nothing of
 /// models; the numerics know nothing of HTTP.
 let releaseSpeed: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
-/// The transport's per-request paths are dominated by runtime exclusivity checks on its
-/// connection and session objects, which are only ever touched from one serial queue.
+/// The transport's connection and session objects are only touched from their connection's
+/// serial queue; dropping the runtime exclusivity checks on them saves about a tenth of the
+/// CPU per HTTP/2 request (docs/BENCHMARKS.md).
 let transportSpeed: [SwiftSetting] = [
     .unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release)),
 ]
