@@ -57,13 +57,9 @@ final class HTTP2Session: ConnectionHandler {
     init(connection: Connection, upgrade: (settings: [UInt8], request: HTTPRequest)?) {
         self.connection = connection
         limits = connection.context.limits
-        var option: OpaquePointer?
-        nghttp2_option_new(&option)
-        // Client SETTINGS floods and similar abuse are nghttp2's to police; keep its defaults.
-        nghttp2_option_set_max_send_header_block_length(option, 64 * 1024)
+        // nghttp2's defaults police SETTINGS and PING floods and malformed messages; keep them.
         var created: OpaquePointer?
-        let status = nghttp2_session_server_new2(&created, HTTP2Session.callbacks, Unmanaged.passUnretained(self).toOpaque(), option)
-        nghttp2_option_del(option)
+        let status = nghttp2_session_server_new(&created, HTTP2Session.callbacks, Unmanaged.passUnretained(self).toOpaque())
         guard status == 0, let created else {
             connection.context.logger.error("cannot create HTTP/2 session", metadata: ["code": "\(status)"])
             connection.close()
