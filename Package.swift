@@ -5,6 +5,12 @@ import PackageDescription
 /// → model store → service (routes, batcher, trainer) → CLI. The HTTP layer knows nothing of
 /// models; the numerics know nothing of HTTP.
 let releaseSpeed: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+/// The transport's connection and session objects are only touched from their connection's
+/// serial queue; dropping the runtime exclusivity checks on them saves about a tenth of the
+/// CPU per HTTP/2 request (docs/BENCHMARKS.md).
+let transportSpeed: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
 
 let package = Package(
     name: "FixServe",
@@ -45,7 +51,7 @@ let package = Package(
         .target(name: "HTTPServer", dependencies: [
             "CNGHTTP2", "CHTTPParser", "TLS",
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], swiftSettings: transportSpeed),
         // Service: routes, dynamic batcher, trainer queue, metrics.
         .target(name: "FixServeService", dependencies: [
             "HTTPServer", "ModelStore", "Numerics", "Datasets", "ImageCodec",
@@ -54,6 +60,11 @@ let package = Package(
         .executableTarget(name: "FixServeCLI", dependencies: [
             "FixServeService", "ModelStore", "Datasets", "Numerics", "ImageCodec", "HTTPServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: releaseSpeed),
+        // A trivial server for scripts/bench-http.
+        .executableTarget(name: "HTTPBenchServer", dependencies: [
+            "HTTPServer",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: releaseSpeed),
         .executableTarget(name: "FixServeBench", dependencies: [

@@ -1,0 +1,392 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Dispatch
+import Logging
+import TLS
+
+/// One accepted socket: non-blocking I/O on Dispatch sources and a serial queue, optional TLS,
+/// protocol selection, output buffering with back-pressure, and the connection's timeouts.
+/// The protocol session behind it (`ConnectionHandler`) never touches the socket.
+final class Connection {
+    let id: Int
+    let remoteAddress: String
+    let queue: DispatchQueue
+    let context: ServerContext
+
+    private let descriptor: Int32
+    private let readSource: DispatchSourceRead
+    private let writeSource: DispatchSourceWrite
+    private let timer: DispatchSourceTimer
+    private var tls: TLSConnection?
+    private(set) var handler: ConnectionHandler?
+
+    private var prefaceBytes: [UInt8] = []
+    private var outbound: [UInt8] = []
+    private var outboundOffset = 0
+    private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
+    private var plaintext: [UInt8] = []
+
+    private var readSuspended = false
+    private var writeSuspended = true
+    private var readPausedByHandler = false
+    private var closeWhenFlushed = false
+    private var lingeringDiscarded = 0
+    private var pendingPlaintext: [UInt8] = []
+    private(set) var isClosed = false
+    private var isShuttingDown = false
+    private var pendingCancellations = 2
+    private var pumpScheduled = false
+
+    private var clock: ConnectionClock
+
+    // Past this much unsent output the connection stops reading and stops asking the session for more.
+    private static let outputHighWater = 1024 * 1024
+
+    /// Marks each connection's queue, so code can tell whether it already runs there.
+    static let queueKey = DispatchSpecificKey<ObjectIdentifier>()
+
+    /// Runs responders on this connection's queue (see `HTTPServerConfiguration.responderPlacement`).
+    private(set) lazy var executor = QueueTaskExecutor(queue: queue)
+
+    static let http2Preface: [UInt8] = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
+
+    init(id: Int, descriptor: Int32, remoteAddress: String, context: ServerContext) throws {
+        self.id = id
+        self.descriptor = descriptor
+        self.remoteAddress = remoteAddress
+        self.context = context
+        queue = DispatchQueue(label: "fixserve.http.connection", target: context.loop(for: id))
+        readSource = DispatchSource.makeReadSource(fileDescriptor: descriptor, queue: queue)
+        writeSource = DispatchSource.makeWriteSource(fileDescriptor: descriptor, queue: queue)
+        timer = DispatchSource.makeTimerSource(queue: queue)
+        let limits = context.limits
+        clock = ConnectionClock(now: DispatchTime.now().uptimeNanoseconds, headerReadTimeout: limits.headerReadTimeout,
+                                idleTimeout: limits.idleTimeout, lingerDuration: Connection.lingerSeconds)
+        if let tlsContext = context.tlsContext {
+            tls = try TLSConnection(context: tlsContext)
+        }
+        queue.setSpecific(key: Connection.queueKey, value: ObjectIdentifier(self))
+    }
+
+    /// Starts reading; call once.
+    func start() {
+        readSource.setEventHandler { [unowned self] in self.readable() }
+        writeSource.setEventHandler { [unowned self] in self.pump() }
+        let cancelled: () -> Void = { [unowned self] in self.sourceCancelled() }
+        readSource.setCancelHandler(handler: cancelled)
+        writeSource.setCancelHandler(handler: cancelled)
+        let limits = context.limits
+        let tick = max(0.05, min(limits.idleTimeout, limits.headerReadTimeout, Connection.lingerSeconds) / 4)
+        timer.schedule(deadline: .now() + tick, repeating: tick, leeway: .milliseconds(Int(tick * 250)))
+        timer.setEventHandler { [unowned self] in self.checkTimeouts() }
+        readSource.activate()
+        timer.activate()
+    }
+
+    // MARK: Interface for protocol sessions
+
+    /// Queues plaintext for the peer (encrypted first when TLS is on). Call `pump()` afterwards
+    /// unless inside `produceOutput` or `receive`, which the connection follows with a pump.
+    func write(_ bytes: UnsafeRawBufferPointer) {
+        guard !isClosed, !clock.isLingering, bytes.count > 0 else { return }
+        if tls != nil {
+            // Encrypted in one go by `encryptPending`, so many small frames share TLS records.
+            pendingPlaintext.append(contentsOf: bytes)
+        } else {
+            outbound.append(contentsOf: bytes)
+        }
+    }
+
+    /// Turns buffered plaintext into TLS records. Returns false if the connection closed.
+    private func encryptPending() -> Bool {
+        guard let tls, !pendingPlaintext.isEmpty else { return true }
+        do {
+            try pendingPlaintext.withUnsafeBytes { try tls.writePlaintext($0) }
+            tls.takeCiphertext(appendingTo: &outbound)
+            pendingPlaintext.removeAll(keepingCapacity: pendingPlaintext.capacity <= Connection.outputHighWater)
+            return true
+        } catch {
+            context.logger.debug("TLS write failed", metadata: ["remote": "\(remoteAddress)", "error": "\(error)"])
+            close()
+            return false
+        }
+    }
+
+    func write(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { write($0) }
+    }
+
+    /// True while the connection wants more output from the session.
+    var hasOutputRoom: Bool {
+        outbound.count - outboundOffset + pendingPlaintext.count < Connection.outputHighWater
+    }
+
+    /// Stops or restarts reading on behalf of the session (for example, while pipelined
+    /// requests wait for their turn).
+    func setReadingPaused(_ paused: Bool) {
+        readPausedByHandler = paused
+        updateReading()
+    }
+
+    /// Marks the start (true) or end (false) of a request head for the header-read timeout.
+    func setReadingHeaders(_ reading: Bool) {
+        clock.setReadingHeaders(reading, at: DispatchTime.now().uptimeNanoseconds)
+    }
+
+    /// Closes the socket once all queued output is written.
+    func closeAfterFlush() {
+        closeWhenFlushed = true
+    }
+
+    /// Replaces the session (HTTP/1.1 upgraded to h2c).
+    func replaceHandler(_ newHandler: ConnectionHandler) {
+        handler = newHandler
+    }
+
+    /// Runs `pump()` once after the blocks already queued, so responses that complete together
+    /// leave in one write.
+    func schedulePump() {
+        guard !pumpScheduled else { return }
+        pumpScheduled = true
+        queue.async { [self] in
+            pumpScheduled = false
+            pump()
+        }
+    }
+
+    /// Writes queued output, asks the session for more while there is room, and updates the
+    /// read and write sources. Safe to call at any time on the queue.
+    func pump() {
+        guard !isClosed else { return }
+        for _ in 0..<64 {
+            if hasOutputRoom, let handler { handler.produceOutput() }
+            if isClosed { return }
+            guard encryptPending() else { return }
+            let pendingBefore = outbound.count - outboundOffset
+            if pendingBefore == 0 { break }
+            guard flushSocket() else { return }
+            if outbound.count - outboundOffset > 0 { break }
+        }
+        let pending = outbound.count - outboundOffset
+        if pending == 0, closeWhenFlushed, !clock.isLingering {
+            beginLingeringClose()
+            return
+        }
+        if pending > 0, writeSuspended {
+            writeSuspended = false
+            writeSource.resume()
+        } else if pending == 0, !writeSuspended {
+            writeSuspended = true
+            writeSource.suspend()
+        }
+        updateReading()
+    }
+
+    /// Closes the socket now; in-flight work is cancelled.
+    func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        tls = nil
+        timer.cancel()
+        if readSuspended { readSource.resume() }
+        if writeSuspended { writeSource.resume() }
+        readSource.cancel()
+        writeSource.cancel()
+        handler?.connectionClosed()
+    }
+
+    /// Ends the connection after its last response without losing that response: closing a
+    /// socket with unread input makes the kernel send RST, which can destroy the response in
+    /// flight (a 413 answered while the client still uploads). So the write side is shut down
+    /// and input is read and dropped until the peer closes, `lingerLimit` bytes or
+    /// `lingerSeconds` have passed.
+    private func beginLingeringClose() {
+        clock.beginLingering(at: DispatchTime.now().uptimeNanoseconds)
+        handler?.connectionClosed()
+        if let tls {
+            tls.close()
+            tls.takeCiphertext(appendingTo: &outbound)
+            guard flushSocket() else { return }
+        }
+        _ = shutdown(descriptor, Int32(SHUT_WR))
+        readPausedByHandler = false
+        updateReading()
+    }
+
+    private static let lingerSeconds = 2.0
+    private static let lingerLimit = 4 * 1024 * 1024
+
+    /// Server shutdown: the session finishes what is in flight, then the connection closes.
+    func beginGracefulShutdown() {
+        guard !isClosed else { return }
+        isShuttingDown = true
+        guard let handler else {
+            close()
+            return
+        }
+        handler.beginGracefulShutdown()
+        pump()
+    }
+
+    // MARK: Events
+
+    private func readable() {
+        guard !isClosed else { return }
+        // A bounded number of reads per event keeps one busy connection from starving others.
+        for _ in 0..<4 {
+            let count = readBuffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if count > 0, clock.isLingering {
+                lingeringDiscarded += count
+                if lingeringDiscarded > Connection.lingerLimit {
+                    close()
+                    return
+                }
+                continue
+            } else if count > 0 {
+                clock.recordActivity(at: DispatchTime.now().uptimeNanoseconds)
+                readBuffer.withUnsafeBytes { received(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+                if isClosed || readPausedByHandler || !hasOutputRoom || count < readBuffer.count { break }
+            } else if count == 0 {
+                close()
+                return
+            } else {
+                let code = errno
+                if code == EINTR { continue }
+                if code == EAGAIN || code == EWOULDBLOCK { break }
+                context.logger.debug("recv failed", metadata: ["remote": "\(remoteAddress)", "errno": "\(code)"])
+                close()
+                return
+            }
+        }
+        pump()
+    }
+
+    private func received(_ bytes: UnsafeRawBufferPointer) {
+        guard let tls else {
+            deliver(bytes)
+            return
+        }
+        tls.receiveCiphertext(bytes)
+        plaintext.removeAll(keepingCapacity: true)
+        let result: TLSConnection.ReadResult
+        do {
+            result = try tls.readPlaintext(appendingTo: &plaintext)
+        } catch {
+            context.logger.debug("TLS failure", metadata: ["remote": "\(remoteAddress)", "error": "\(error)"])
+            tls.takeCiphertext(appendingTo: &outbound)
+            closeAfterFlush()
+            return
+        }
+        tls.takeCiphertext(appendingTo: &outbound)
+        if handler == nil, tls.isHandshakeComplete, tls.negotiatedProtocol == "h2" {
+            installHandler(HTTP2Session(connection: self, upgrade: nil))
+        }
+        if !plaintext.isEmpty {
+            let chunk = plaintext
+            chunk.withUnsafeBytes { deliver($0) }
+        }
+        if result == .closed {
+            closeAfterFlush()
+        }
+    }
+
+    private func deliver(_ bytes: UnsafeRawBufferPointer) {
+        if let handler {
+            handler.receive(bytes)
+            return
+        }
+        // The first bytes decide the protocol: the HTTP/2 preface means h2c, anything else HTTP/1.1.
+        prefaceBytes.append(contentsOf: bytes)
+        let preface = Connection.http2Preface
+        let compared = min(prefaceBytes.count, preface.count)
+        let matches = prefaceBytes[0..<compared].elementsEqual(preface[0..<compared])
+        if matches, compared < preface.count { return }
+        let session: ConnectionHandler = matches ? HTTP2Session(connection: self, upgrade: nil) : HTTP1Session(connection: self)
+        installHandler(session)
+        let buffered = prefaceBytes
+        prefaceBytes = []
+        buffered.withUnsafeBytes { session.receive($0) }
+    }
+
+    private func installHandler(_ session: ConnectionHandler) {
+        handler = session
+        if isShuttingDown { session.beginGracefulShutdown() }
+    }
+
+    /// Writes as much queued output as the socket takes. Returns false if the connection closed.
+    private func flushSocket() -> Bool {
+        while outboundOffset < outbound.count {
+            let count = outbound.withUnsafeBytes { buffer in
+                send(descriptor, buffer.baseAddress! + outboundOffset, buffer.count - outboundOffset, Int32(MSG_NOSIGNAL))
+            }
+            if count > 0 {
+                outboundOffset += count
+                clock.recordActivity(at: DispatchTime.now().uptimeNanoseconds)
+                continue
+            }
+            let code = errno
+            if count < 0, code == EINTR { continue }
+            if count < 0, code == EAGAIN || code == EWOULDBLOCK { return true }
+            context.logger.debug("send failed", metadata: ["remote": "\(remoteAddress)", "errno": "\(code)"])
+            close()
+            return false
+        }
+        // Keep a modest buffer; a 50 MB response must not pin 50 MB per idle connection.
+        if outbound.capacity > 4 * Connection.outputHighWater {
+            outbound = []
+        } else {
+            outbound.removeAll(keepingCapacity: true)
+        }
+        outboundOffset = 0
+        return true
+    }
+
+    private func updateReading() {
+        guard !isClosed else { return }
+        let shouldRead = !readPausedByHandler && hasOutputRoom
+        if shouldRead, readSuspended {
+            readSuspended = false
+            readSource.resume()
+        } else if !shouldRead, !readSuspended {
+            readSuspended = true
+            readSource.suspend()
+        }
+    }
+
+    private func checkTimeouts() {
+        guard !isClosed else { return }
+        let decision = clock.decide(at: DispatchTime.now().uptimeNanoseconds, isIdle: handler?.isIdle ?? true,
+                                    hasPendingOutput: outbound.count > outboundOffset || !pendingPlaintext.isEmpty)
+        switch decision {
+        case .keepOpen:
+            return
+        case .lingerFinished:
+            close()
+        case .headerTimeout:
+            context.logger.notice("closing connection: request head not received in time",
+                                  metadata: ["remote": "\(remoteAddress)", "timeout_s": "\(context.limits.headerReadTimeout)"])
+            close()
+        case .idleTimeout:
+            context.logger.debug("closing idle connection", metadata: ["remote": "\(remoteAddress)"])
+            guard let handler else {
+                close()
+                return
+            }
+            handler.closeIdle()
+            closeAfterFlush()
+            pump()
+        }
+    }
+
+    private func sourceCancelled() {
+        pendingCancellations -= 1
+        guard pendingCancellations == 0 else { return }
+        // Both sources are gone, so nothing can touch the descriptor any more.
+        _ = Glibc.close(descriptor)
+        handler = nil
+        context.connectionDidClose?(self)
+    }
+}
