@@ -61,7 +61,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: releaseSpeed),
 
-        .testTarget(name: "NumericsTests", dependencies: ["Numerics", "LinearAlgebra"]),
+        .testTarget(name: "NumericsTests", dependencies: ["Numerics", "LinearAlgebra"], exclude: ["Reference"]),
         .testTarget(name: "ImageCodecTests", dependencies: ["ImageCodec"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "ImageCodec", "Numerics"]),
         .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore", "Numerics"]),

@@ -1,0 +1,102 @@
+import Foundation
+
+/// Softmax cross-entropy over logits [B, C] and integer labels in 0..<C, with the usual
+/// classification metrics. Log-sum-exp is shifted by each row's maximum so large logits do not
+/// overflow; sums are accumulated in Double.
+public enum SoftmaxCrossEntropy {
+    /// The mean over the batch of −log softmax(logits)[label], and its gradient with respect to
+    /// the logits, (softmax − onehot) / B, [B, C].
+    ///
+    /// Throws `invalidInput` when the logits are not [B, C] with B = labels.count ≥ 1 or a label
+    /// is outside 0..<C.
+    public static func lossAndGradient(logits: Tensor, labels: [Int]) throws -> (loss: Float, gradient: Tensor) {
+        let (batch, classes) = try validate(logits, labels: labels)
+        var gradient = Tensor(shape: [batch, classes])
+        var total: Double = 0
+        let scale = 1 / Double(batch)
+        for row in 0..<batch {
+            let offset = row * classes
+            let (maximum, logSum) = logSumExp(logits.data, offset: offset, count: classes)
+            total += maximum + logSum - Double(logits.data[offset + labels[row]])
+            for c in 0..<classes {
+                let p = exp(Double(logits.data[offset + c]) - maximum - logSum)
+                gradient.data[offset + c] = Float((p - (c == labels[row] ? 1 : 0)) * scale)
+            }
+        }
+        return (Float(total * scale), gradient)
+    }
+
+    /// The mean cross-entropy alone; throws like `lossAndGradient`.
+    public static func loss(logits: Tensor, labels: [Int]) throws -> Float {
+        let (batch, classes) = try validate(logits, labels: labels)
+        var total: Double = 0
+        for row in 0..<batch {
+            let (maximum, logSum) = logSumExp(logits.data, offset: row * classes, count: classes)
+            total += maximum + logSum - Double(logits.data[row * classes + labels[row]])
+        }
+        return Float(total / Double(batch))
+    }
+
+    /// The softmax of each row of logits [B, C].
+    public static func probabilities(logits: Tensor) -> Tensor {
+        precondition(logits.rank == 2, "logits must be [B, C], got \(logits.shape)")
+        let classes = logits.shape[1]
+        var p = logits
+        for row in 0..<logits.shape[0] {
+            let (maximum, logSum) = logSumExp(logits.data, offset: row * classes, count: classes)
+            for c in 0..<classes {
+                p.data[row * classes + c] = Float(exp(Double(logits.data[row * classes + c]) - maximum - logSum))
+            }
+        }
+        return p
+    }
+
+    /// The classes of the `k` largest logits of each row, largest first (ties: lower class first).
+    public static func topK(logits: Tensor, k: Int) -> [[Int]] {
+        precondition(logits.rank == 2, "logits must be [B, C], got \(logits.shape)")
+        let (batch, classes) = (logits.shape[0], logits.shape[1])
+        let kept = max(0, min(k, classes))
+        return (0..<batch).map { row in
+            let values = logits.data[(row * classes)..<((row + 1) * classes)]
+            return Array(values.indices.sorted { values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1) }
+                .prefix(kept).map { $0 - row * classes })
+        }
+    }
+
+    /// The class of the largest logit of each row.
+    public static func predictions(logits: Tensor) -> [Int] {
+        topK(logits: logits, k: 1).map { $0.first ?? 0 }
+    }
+
+    /// The fraction of rows whose label is among the `k` largest logits; throws like `loss`.
+    public static func topKAccuracy(logits: Tensor, labels: [Int], k: Int) throws -> Float {
+        let (batch, _) = try validate(logits, labels: labels)
+        let hits = zip(topK(logits: logits, k: k), labels).filter { $0.0.contains($0.1) }.count
+        return Float(hits) / Float(batch)
+    }
+
+    /// The fraction of rows whose largest logit is the label; throws like `loss`.
+    public static func accuracy(logits: Tensor, labels: [Int]) throws -> Float {
+        try topKAccuracy(logits: logits, labels: labels, k: 1)
+    }
+
+    /// (max, log Σ exp(x − max)) over `count` logits from `offset`.
+    private static func logSumExp(_ x: [Float], offset: Int, count: Int) -> (Double, Double) {
+        var maximum = -Double.infinity
+        for c in 0..<count { maximum = max(maximum, Double(x[offset + c])) }
+        var sum: Double = 0
+        for c in 0..<count { sum += exp(Double(x[offset + c]) - maximum) }
+        return (maximum, log(sum))
+    }
+
+    private static func validate(_ logits: Tensor, labels: [Int]) throws -> (batch: Int, classes: Int) {
+        guard logits.rank == 2, logits.shape[0] == labels.count, logits.shape[0] >= 1, logits.shape[1] >= 1 else {
+            throw NumericsError.invalidInput("logits of shape \(logits.shape) do not match \(labels.count) labels")
+        }
+        let classes = logits.shape[1]
+        if let bad = labels.first(where: { !(0..<classes).contains($0) }) {
+            throw NumericsError.invalidInput("label \(bad) is outside 0..<\(classes)")
+        }
+        return (logits.shape[0], classes)
+    }
+}
