@@ -34,8 +34,12 @@ import Testing
         return ["file": file, "shape": tensor.shape]
     }
 
-    @Test(.enabled(if: numpyAvailable, "python3 cannot import numpy; the numpy cross-check is skipped"))
-    func forwardPassMatchesNumpy() throws {
+    /// The heads under test: the explicit test head, and the real fixed heads, whose dense matrix
+    /// (`fixedHeadMatrix`) is handed to numpy as `head.weight` since numpy cannot regenerate it.
+    static let heads: [HeadKind?] = [nil, .hadamard, .orthonormal]
+
+    @Test(.enabled(if: numpyAvailable, "python3 cannot import numpy; the numpy cross-check is skipped"), arguments: heads)
+    func forwardPassMatchesNumpy(head kind: HeadKind?) throws {
         let specs: [LayerSpec] = [
             .conv2d(inChannels: 3, outChannels: 4, kernel: 3, stride: 1, padding: 1, bias: true),
             .batchNorm2d(channels: 4, epsilon: 1e-5, momentum: 0.1), .relu,
@@ -44,7 +48,18 @@ import Testing
             .residual(inChannels: 6, outChannels: 6, stride: 1),
             .globalAveragePool,
         ]
-        let network = try TestNetworks.make(specs, inputShape: [3, 10, 10], classes: 5, normalizedHead: true, seed: 31)
+        var network = try TestNetworks.make(specs, inputShape: [3, 10, 10], classes: 5, normalizedHead: true, seed: 31)
+        var headMatrix: Tensor?
+        if let kind {
+            let spec = HeadSpec(kind: kind, features: 6, classes: 5, alpha: 3.5, alphaLearned: true, bias: true, seed: 77)
+            let fixed = try Network(backbone: specs, inputShape: [3, 10, 10], head: try makeHead(spec), seed: 31)
+            var tensors = Dictionary(uniqueKeysWithValues: network.namedTensors().filter { $0.name.hasPrefix("backbone.") })
+            tensors["head.alpha"] = Tensor(shape: [1], data: [3.5])
+            tensors["head.bias"] = Tensor(shape: [5], data: [0.3, -0.2, 0.1, 0.0, -0.4])
+            try fixed.load(namedTensors: tensors)
+            network = fixed
+            headMatrix = try fixedHeadMatrix(spec)
+        }
         let input = randomTensor([3, 3, 10, 10], seed: 32)
         let logits = try network.forward(input, training: false)
         let engineLogits = try InferenceEngine(network: network, maxBatchSize: 3).logits(for: input)
@@ -55,6 +70,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         var tensors: [String: Any] = ["input": try write(input, named: "input", to: directory)]
         for (name, tensor) in network.namedTensors() { tensors[name] = try write(tensor, named: name, to: directory) }
+        if let headMatrix { tensors["head.weight"] = try write(headMatrix, named: "head.weight", to: directory) }
         let specJSON = try JSONSerialization.jsonObject(with: JSONEncoder().encode(specs))
         let index: [String: Any] = ["specs": specJSON, "tensors": tensors]
         try JSONSerialization.data(withJSONObject: index).write(to: directory.appendingPathComponent("index.json"))
