@@ -1,5 +1,6 @@
 import Datasets
 import ImageCodec
+import ModelStore
 
 /// Turns what clients send into the model's input rows: normalised Float32 [C·H·W] per sample.
 ///
@@ -11,13 +12,19 @@ public struct InputPreprocessor: Sendable {
     public let height: Int
     public let width: Int
     public let normalization: Normalization
+    /// How encoded images of another size are brought to height × width.
+    public let resize: ModelInput.ResizePolicy
     public let imageLimits: ImageLimits
 
-    public init(channels: Int, height: Int, width: Int, normalization: Normalization, imageLimits: ImageLimits = .default) {
+    public init(
+        channels: Int, height: Int, width: Int, normalization: Normalization,
+        resize: ModelInput.ResizePolicy = .stretch, imageLimits: ImageLimits = .default
+    ) {
         self.channels = channels
         self.height = height
         self.width = width
         self.normalization = normalization
+        self.resize = resize
         self.imageLimits = imageLimits
     }
 
@@ -66,7 +73,7 @@ public struct InputPreprocessor: Sendable {
         let which = index.map { "image \($0)" } ?? "the image"
         do {
             let image = try ImageDecoder.decode(bytes, limits: imageLimits)
-            return normalized(try image.prepared(mode: mode, width: width, height: height))
+            return normalized(try fitted(image, which: which))
         } catch let error as ImageError {
             switch error {
             case .encodedDataTooLarge, .tooManyPixels:
@@ -74,6 +81,34 @@ public struct InputPreprocessor: Sendable {
             default:
                 throw ServiceError.badRequest("\(which): \(error)")
             }
+        }
+    }
+
+    /// The image in the model's colour mode and size, following the resize policy.
+    private func fitted(_ image: Image, which: String) throws -> Image {
+        switch resize {
+        case .exact:
+            guard image.width == width, image.height == height else {
+                throw ServiceError.badRequest(
+                    "\(which) is \(image.width)×\(image.height) pixels; this model takes exactly \(width)×\(height)")
+            }
+            return image.converted(to: mode)
+        case .stretch:
+            return try image.prepared(mode: mode, width: width, height: height)
+        case .centerCrop:
+            // Scale so the image covers width × height, then cut out the centre.
+            let scale = max(Double(width) / Double(image.width), Double(height) / Double(image.height))
+            let scaledWidth = max(width, Int((Double(image.width) * scale).rounded()))
+            let scaledHeight = max(height, Int((Double(image.height) * scale).rounded()))
+            let scaled = try image.prepared(mode: mode, width: scaledWidth, height: scaledHeight)
+            let x0 = (scaledWidth - width) / 2, y0 = (scaledHeight - height) / 2
+            let c = mode.channels
+            var pixels = [UInt8](repeating: 0, count: width * height * c)
+            for y in 0..<height {
+                let src = ((y0 + y) * scaledWidth + x0) * c
+                pixels.replaceSubrange(y * width * c..<(y + 1) * width * c, with: scaled.pixels[src..<src + width * c])
+            }
+            return try Image(width: width, height: height, mode: mode, pixels: pixels)
         }
     }
 
