@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "NumericsTests", dependencies: ["Numerics", "LinearAlgebra"], exclude: ["Reference"]),
         .testTarget(name: "ImageCodecTests", dependencies: ["ImageCodec"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "ImageCodec", "Numerics"]),
-        .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore", "Numerics"]),
+        .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore", "Numerics"], exclude: ["Reference"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TLS"]),
         .testTarget(name: "FixServeServiceTests", dependencies: ["FixServeService", "HTTPServer", "ModelStore", "Numerics"]),
     ],

@@ -1,1 +1,0 @@
-// ModelStore: see Package.swift for this module's place in the architecture.
