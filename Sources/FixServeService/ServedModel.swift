@@ -15,6 +15,10 @@ public final class ServedModel: @unchecked Sendable {
     public let parameterCount: Network.ParameterCount
     /// The head's coherence: the largest |cos| between two class vectors.
     public let coherence: Float
+    /// The trained α (learned) or the fixed α; nil for the learned head.
+    public let alpha: Float?
+    /// Counters for the statistics extension.
+    public let statistics = ModelStatistics()
     public var labels: [String] { manifest.labels }
     public var classes: Int { manifest.head.classes }
     private let engine: InferenceEngine
@@ -37,6 +41,8 @@ public final class ServedModel: @unchecked Sendable {
         self.engine = engine
         self.parameterCount = network.parameterCount
         self.coherence = network.head.coherence
+        self.alpha = stored.manifest.head.kind == .learned ? nil
+            : network.head.parameters.first { $0.name == "alpha" }?.value.data.first ?? stored.manifest.head.alpha
         self.preprocessor = InputPreprocessor(
             channels: input.shape[0], height: input.shape[1], width: input.shape[2],
             normalization: try Normalization(mean: input.mean, std: input.std), resize: input.resize)
@@ -44,9 +50,10 @@ public final class ServedModel: @unchecked Sendable {
         self.output = [Float](repeating: 0, count: settings.maxBatchSize * stored.manifest.head.classes)
         let name = stored.location.deletingLastPathComponent().lastPathComponent
         var compute: DynamicBatcher<[Float], [Float]>.Compute = { _ in [] }
+        let statistics = self.statistics
         self.batcher = DynamicBatcher(
             label: "\(name).\(stored.version ?? 0)", settings: settings, computeQueue: computeQueue,
-            onBatch: onBatch, compute: { rows in try compute(rows) })
+            onBatch: { report in statistics.recordBatch(report); onBatch(report) }, compute: { rows in try compute(rows) })
         compute = { [unowned self] rows in try self.logits(rows) }
     }
 
