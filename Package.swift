@@ -5,6 +5,11 @@ import PackageDescription
 /// → model store → service (routes, batcher, trainer) → CLI. The HTTP layer knows nothing of
 /// models; the numerics know nothing of HTTP.
 let releaseSpeed: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+/// The transport's per-request paths are dominated by runtime exclusivity checks on its
+/// connection and session objects, which are only ever touched from one serial queue.
+let transportSpeed: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
 
 let package = Package(
     name: "FixServe",
@@ -45,7 +50,7 @@ let package = Package(
         .target(name: "HTTPServer", dependencies: [
             "CNGHTTP2", "CHTTPParser", "TLS",
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], swiftSettings: transportSpeed),
         // Service: routes, dynamic batcher, trainer queue, metrics.
         .target(name: "FixServeService", dependencies: [
             "HTTPServer", "ModelStore", "Numerics", "Datasets", "ImageCodec",
@@ -54,6 +59,11 @@ let package = Package(
         .executableTarget(name: "FixServeCLI", dependencies: [
             "FixServeService", "ModelStore", "Datasets", "Numerics", "ImageCodec", "HTTPServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: releaseSpeed),
+        // A trivial server for scripts/bench-http.
+        .executableTarget(name: "HTTPBenchServer", dependencies: [
+            "HTTPServer",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: releaseSpeed),
         .executableTarget(name: "FixServeBench", dependencies: [

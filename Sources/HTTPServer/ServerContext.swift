@@ -1,0 +1,77 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Dispatch
+import Logging
+import TLS
+
+/// What every connection of one server shares: settings, the responder, the logger.
+final class ServerContext: @unchecked Sendable {
+    let configuration: HTTPServerConfiguration
+    let responder: any HTTPResponder
+    let logger: Logger
+    let tlsContext: TLSContext?
+    /// One serial queue per core; every connection queue targets one of them (round robin), so
+    /// a core drains many connections per wake-up, like an event loop, and no connection gets
+    /// a thread of its own.
+    let loops: [DispatchQueue] = (0..<max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))).map {
+        DispatchQueue(label: "fixserve.http.loop.\($0)", qos: .userInitiated)
+    }
+
+    /// The loop queue for the connection numbered `id`.
+    func loop(for id: Int) -> DispatchQueue {
+        loops[id % loops.count]
+    }
+    /// Called on the connection's queue once its socket is closed.
+    var connectionDidClose: ((Connection) -> Void)?
+
+    init(configuration: HTTPServerConfiguration, responder: any HTTPResponder, logger: Logger, tlsContext: TLSContext?) {
+        self.configuration = configuration
+        self.responder = responder
+        self.logger = logger
+        self.tlsContext = tlsContext
+    }
+
+    var limits: HTTPServerConfiguration.Limits { configuration.limits }
+
+    /// Runs the responder in a task and hands its response back on the connection's queue.
+    func dispatch(_ request: HTTPRequest, on connection: Connection, completion: @escaping (HTTPResponse) -> Void) {
+        let responder = self.responder
+        let queue = connection.queue
+        switch configuration.responderPlacement {
+        case .connectionQueue:
+            // The task starts at once, on this thread (we are on the connection's queue): a
+            // responder that returns without suspending answers with no task switch at all.
+            // After a suspension it resumes on the connection's queue through the executor.
+            Task.immediate(executorPreference: connection.executor) {
+                let response = await responder.respond(to: request)
+                if DispatchQueue.getSpecific(key: Connection.queueKey) == ObjectIdentifier(connection) {
+                    completion(response)
+                } else {
+                    // An actor-isolated responder may leave us elsewhere.
+                    queue.async { completion(response) }
+                }
+            }
+        case .concurrencyPool:
+            Task {
+                let response = await responder.respond(to: request)
+                queue.async { completion(response) }
+            }
+        }
+    }
+
+    /// Writes one access-log line: method, path, status, body bytes sent, duration, protocol.
+    func logAccess(method: String, path: String, status: Int, bytes: Int, startedAt: UInt64, version: HTTPVersion, remote: String) {
+        guard logger.logLevel <= .info else { return }
+        let milliseconds = Double(DispatchTime.now().uptimeNanoseconds &- startedAt) / 1e6
+        logger.info("\(method) \(path) \(status)", metadata: [
+            "status": "\(status)",
+            "bytes": "\(bytes)",
+            "duration_ms": "\((milliseconds * 1000).rounded() / 1000)",
+            "protocol": "\(version.rawValue)",
+            "remote": "\(remote)",
+        ])
+    }
+}

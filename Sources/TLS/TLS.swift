@@ -1,1 +1,0 @@
-// TLS: see Package.swift for this module's place in the architecture.
