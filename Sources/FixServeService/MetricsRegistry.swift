@@ -7,8 +7,8 @@ import Foundation
 public final class MetricsRegistry: @unchecked Sendable {
     public enum Kind: String, Sendable { case counter, gauge, histogram }
 
-    /// Label names and values of one sample, in a fixed order.
-    public typealias Labels = KeyValuePairs<String, String>
+    /// Label names and values of one sample; rendered sorted by name.
+    public typealias Labels = [String: String]
 
     private struct Family {
         var kind: Kind
@@ -102,7 +102,7 @@ public final class MetricsRegistry: @unchecked Sendable {
 
     private static func render(_ labels: Labels) -> String {
         guard !labels.isEmpty else { return "" }
-        return "{" + labels.map { "\($0.key)=\"\(escape($0.value))\"" }.joined(separator: ",") + "}"
+        return "{" + labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\(escape($0.value))\"" }.joined(separator: ",") + "}"
     }
 
     private static func merge(_ key: String, _ extra: String) -> String {

@@ -146,12 +146,12 @@ extension ModelService {
             let response = InferenceResponse(modelName: model.name, modelVersion: String(model.version), id: decoded.id, outputs: outputs)
             let (body, jsonLength) = response.encoded()
             model.runtime.statistics.recordSuccess(
-                total: started.distance(to: .now()), preprocessing: started.distance(to: preprocessed))
+                totalNanoseconds: started.nanoseconds(), preprocessingNanoseconds: started.nanoseconds(until: preprocessed))
             var headers: HTTPHeaders = ["content-type": jsonLength == nil ? "application/json" : "application/octet-stream"]
             if let jsonLength { headers.add(name: "inference-header-content-length", value: String(jsonLength)) }
             return HTTPResponse(status: 200, headers: headers, body: .bytes(body))
         } catch {
-            model.runtime.statistics.recordFailure(total: started.distance(to: .now()))
+            model.runtime.statistics.recordFailure(totalNanoseconds: started.nanoseconds())
             throw error
         }
     }

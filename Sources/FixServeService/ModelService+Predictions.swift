@@ -20,7 +20,7 @@ extension ModelService {
             guard let logits = try await model.runtime.infer([row]).first else {
                 throw ServiceError(status: 500, "the model returned no result")
             }
-            model.runtime.statistics.recordSuccess(total: started.distance(to: .now()), preprocessing: started.distance(to: preprocessed))
+            model.runtime.statistics.recordSuccess(totalNanoseconds: started.nanoseconds(), preprocessingNanoseconds: started.nanoseconds(until: preprocessed))
             let probabilities = Softmax.probabilities(logits)
             let top = probabilities.enumerated().sorted { $0.element > $1.element }.prefix(5)
             // Keys in descending probability, as TorchServe's image classifier prints them.
@@ -28,7 +28,7 @@ extension ModelService {
                 .joined(separator: ",") + "}"
             return HTTPResponse(status: 200, headers: ["content-type": "application/json"], body: .bytes(Array(body.utf8)))
         } catch {
-            model.runtime.statistics.recordFailure(total: started.distance(to: .now()))
+            model.runtime.statistics.recordFailure(totalNanoseconds: started.nanoseconds())
             throw error
         }
     }

@@ -32,12 +32,14 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         BLAS.threadCount = configuration.computeThreads
         let computeQueue = DispatchQueue(label: "fixserve.compute", qos: .userInitiated, attributes: .concurrent)
         self.computeQueue = computeQueue
-        var repositoryRef: ModelRepository<ServedModel>?
+        let repositoryBox = WeakBox<ModelRepository<ServedModel>>()
         let counter = inFlight
         let metrics = ServiceMetrics(
             inFlight: { Double(counter.value) },
             queueDepth: {
-                (repositoryRef?.servedModels() ?? []).map { (["model": $0.name, "version": String($0.version)], Double($0.runtime.batcher.queueDepth)) }
+                (repositoryBox.value?.servedModels() ?? []).map {
+                    (["model": $0.name, "version": String($0.version)], Double($0.runtime.batcher.queueDepth))
+                }
             })
         self.metrics = metrics
         let defaults = configuration.batching
@@ -55,7 +57,7 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
                 metrics.batchFinished(model: name, version: version, report: report)
             }
         }
-        repositoryRef = repository
+        repositoryBox.value = repository
         self.repository = repository
         let modelsDirectory = configuration.modelsDirectory
         let dataRoot = configuration.dataRoot
@@ -156,4 +158,9 @@ final class ManagedCounter: @unchecked Sendable {
     private var count = 0
     func add(_ n: Int) { lock.withLock { count += n } }
     var value: Int { lock.withLock { count } }
+}
+
+/// A weak reference that closures created before the referent can capture.
+final class WeakBox<T: AnyObject>: @unchecked Sendable {
+    weak var value: T?
 }

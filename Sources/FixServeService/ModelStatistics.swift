@@ -28,19 +28,19 @@ public final class ModelStatistics: @unchecked Sendable {
 
     public func snapshot() -> Snapshot { lock.withLock { state } }
 
-    func recordSuccess(total: DispatchTimeInterval, preprocessing: DispatchTimeInterval) {
+    func recordSuccess(totalNanoseconds: UInt64, preprocessingNanoseconds: UInt64) {
         lock.withLock {
             state.successCount += 1
-            state.successNanoseconds += total.nanoseconds
-            state.preprocessNanoseconds += preprocessing.nanoseconds
+            state.successNanoseconds += totalNanoseconds
+            state.preprocessNanoseconds += preprocessingNanoseconds
             state.lastInferenceMilliseconds = UInt64(Date().timeIntervalSince1970 * 1000)
         }
     }
 
-    func recordFailure(total: DispatchTimeInterval) {
+    func recordFailure(totalNanoseconds: UInt64) {
         lock.withLock {
             state.failureCount += 1
-            state.failureNanoseconds += total.nanoseconds
+            state.failureNanoseconds += totalNanoseconds
         }
     }
 
@@ -55,15 +55,9 @@ public final class ModelStatistics: @unchecked Sendable {
     }
 }
 
-extension DispatchTimeInterval {
-    var nanoseconds: UInt64 {
-        switch self {
-        case .seconds(let s): return UInt64(max(0, s)) * 1_000_000_000
-        case .milliseconds(let ms): return UInt64(max(0, ms)) * 1_000_000
-        case .microseconds(let us): return UInt64(max(0, us)) * 1_000
-        case .nanoseconds(let ns): return UInt64(max(0, ns))
-        case .never: return 0
-        @unknown default: return 0
-        }
+extension DispatchTime {
+    /// Nanoseconds from this time to `end`.
+    func nanoseconds(until end: DispatchTime = .now()) -> UInt64 {
+        end.uptimeNanoseconds &- uptimeNanoseconds
     }
 }

@@ -49,12 +49,15 @@ public final class ServedModel: @unchecked Sendable {
         self.input = [Float](repeating: 0, count: settings.maxBatchSize * input.shape.reduce(1, *))
         self.output = [Float](repeating: 0, count: settings.maxBatchSize * stored.manifest.head.classes)
         let name = stored.location.deletingLastPathComponent().lastPathComponent
-        var compute: DynamicBatcher<[Float], [Float]>.Compute = { _ in [] }
+        let owner = WeakBox<ServedModel>()
         let statistics = self.statistics
         self.batcher = DynamicBatcher(
             label: "\(name).\(stored.version ?? 0)", settings: settings, computeQueue: computeQueue,
-            onBatch: { report in statistics.recordBatch(report); onBatch(report) }, compute: { rows in try compute(rows) })
-        compute = { [unowned self] rows in try self.logits(rows) }
+            onBatch: { report in statistics.recordBatch(report); onBatch(report) }, compute: { rows in
+                guard let model = owner.value else { throw BatcherError.closed }
+                return try model.logits(rows)
+            })
+        owner.value = self
     }
 
     /// Logits for a batch of rows; runs on the compute queue, one batch at a time.
