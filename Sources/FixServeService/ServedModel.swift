@@ -73,7 +73,9 @@ public final class ServedModel: @unchecked Sendable {
         }
         try input.withUnsafeBufferPointer { inBuffer in
             try output.withUnsafeMutableBufferPointer { outBuffer in
-                try engine.logits(for: inBuffer, batchSize: rows.count, into: outBuffer)
+                try engine.logits(
+                    for: UnsafeBufferPointer(rebasing: inBuffer[0..<rows.count * rowSize]), batchSize: rows.count,
+                    into: UnsafeMutableBufferPointer(rebasing: outBuffer[0..<rows.count * classes]))
             }
         }
         return (0..<rows.count).map { Array(output[$0 * classes..<($0 + 1) * classes]) }
