@@ -85,6 +85,31 @@ import Testing
         await server.stop()
     }
 
+    @Test func hotSwapUnderConcurrentInferenceLosesNoRequest() async throws {
+        let server = try ServiceTestServer()
+        let image = server.root.appendingPathComponent("swap.png")
+        try Data(try ServiceTestServer.images(count: 1)[0].bytes).write(to: image)
+        // h2load keeps 8 connections busy while two new versions are written and swapped in.
+        let load = Task.detached {
+            try Client.run("/usr/bin/h2load", ["-n", "3000", "-c", "8", "-m", "2", "-d", image.path, "-H", "content-type: image/png",
+                                               "\(server.base)/predictions/tiny"], timeout: 120)
+        }
+        for seed in [21, 22] as [UInt64] {
+            try await Task.sleep(for: .milliseconds(150))
+            try ServiceTestServer.writeModel(named: "tiny", into: server.models, seed: seed)
+        }
+        let result = try await load.value
+        #expect(result.stdout.contains("3000 succeeded, 0 failed, 0 errored"), "h2load: \(result.stdout.suffix(600))")
+        #expect(result.stdout.contains("status codes: 3000 2xx"), "h2load: \(result.stdout.suffix(600))")
+        var served = 0
+        for _ in 0..<50 where served != 3 {
+            try await Task.sleep(for: .milliseconds(100))
+            served = try getJSON("\(server.base)/v1/models/tiny").1["served_version"] as? Int ?? 0
+        }
+        #expect(served == 3)
+        await server.stop()
+    }
+
     @Test func metricsExposeRequestsLatencyAndBatches() async throws {
         let server = try ServiceTestServer()
         let body = #"{"inputs":[{"name":"input","shape":[1,28,28],"datatype":"UINT8","data":[\#((0..<784).map { _ in "7" }.joined(separator: ","))]}]}"#
