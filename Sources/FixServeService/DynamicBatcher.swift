@@ -19,7 +19,7 @@ public final class DynamicBatcher<Row: Sendable, Result: Sendable>: @unchecked S
         /// The most rows waiting; a request that would exceed it is refused (HTTP 503).
         public var maxQueueSize: Int
 
-        public init(maxBatchSize: Int = 64, maxQueueDelayMicroseconds: Int = 500, maxQueueSize: Int = 1024) {
+        public init(maxBatchSize: Int = 64, maxQueueDelayMicroseconds: Int = 0, maxQueueSize: Int = 1024) {
             self.maxBatchSize = maxBatchSize
             self.maxQueueDelayMicroseconds = maxQueueDelayMicroseconds
             self.maxQueueSize = maxQueueSize
