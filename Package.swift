@@ -68,7 +68,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: releaseSpeed),
         .executableTarget(name: "FixServeBench", dependencies: [
-            "Numerics", "LinearAlgebra",
+            "Numerics", "LinearAlgebra", "ModelStore", "Datasets", "ImageCodec", "FixServeService",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: releaseSpeed),
 

@@ -2,9 +2,10 @@ import ArgumentParser
 
 /// The `fixserve` command line: serve, train, predict, export.
 @main
-struct FixServe: ParsableCommand {
+struct FixServe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fixserve",
         abstract: "Serve and train image classifiers whose last layer is fixed.",
-        subcommands: [])
+        subcommands: [ServeCommand.self, TrainCommand.self, PredictCommand.self, ExportCommand.self],
+        defaultSubcommand: ServeCommand.self)
 }

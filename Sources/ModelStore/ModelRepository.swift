@@ -73,6 +73,15 @@ public final class ModelRepository<Runtime>: @unchecked Sendable {
         return records.keys.sorted().map { records[$0]!.status(name: $0) }
     }
 
+    /// Every served version of every model, by name then version: for metrics and statistics.
+    public func servedModels() -> [LoadedModel<Runtime>] {
+        stateLock.lock()
+        defer { stateLock.unlock() }
+        return records.keys.sorted().flatMap { name in
+            records[name]!.served.keys.sorted().map { records[name]!.served[$0]! }
+        }
+    }
+
     // MARK: Loading
 
     /// Scans the whole repository: loads new and changed versions and configurations, drops

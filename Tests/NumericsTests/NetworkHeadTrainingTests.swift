@@ -25,14 +25,7 @@ import Testing
 
     @Test(arguments: HeadKind.allCases)
     func mlpFitsClustersWithEachHead(_ kind: HeadKind) throws {
-        var generator = SeededGenerator(seed: 41)
-        let centres = (0..<4).map { _ in (0..<12).map { _ in Float(generator.nextGaussian()) * 3 } }
-        var data: [Float] = [], labels: [Int] = []
-        for i in 0..<64 {
-            labels.append(i % 4)
-            data += centres[i % 4].map { $0 + Float(generator.nextGaussian()) * 0.5 }
-        }
-        let inputs = Tensor(shape: [64, 12], data: data)
+        let (inputs, labels) = TestNetworks.clusters(count: 64, dimensions: 12, seed: 41)
         let specs: [LayerSpec] = [.linear(inFeatures: 12, outFeatures: 32, bias: true), .relu,
                                   .linear(inFeatures: 32, outFeatures: 16, bias: true)]
         let network = try Network(backbone: specs, inputShape: [12], head: try makeHead(spec(kind, features: 16, classes: 4)), seed: 42)
@@ -44,19 +37,7 @@ import Testing
 
     @Test(arguments: HeadKind.allCases)
     func smallCNNFitsBarImagesWithEachHead(_ kind: HeadKind) throws {
-        var generator = SeededGenerator(seed: 51)
-        var data: [Float] = [], labels: [Int] = []
-        for i in 0..<32 {
-            let label = i % 4
-            labels.append(label)
-            for y in 0..<8 {
-                for x in 0..<8 {
-                    let onBar = [y < 2, y >= 6, x < 2, x >= 6][label]
-                    data.append((onBar ? 1 : 0) + Float(generator.nextGaussian()) * 0.3)
-                }
-            }
-        }
-        let inputs = Tensor(shape: [32, 1, 8, 8], data: data)
+        let (inputs, labels) = TestNetworks.barImages(count: 32, seed: 51)
         let specs: [LayerSpec] = [
             .conv2d(inChannels: 1, outChannels: 8, kernel: 3, stride: 1, padding: 1, bias: false),
             .batchNorm2d(channels: 8, epsilon: 1e-5, momentum: 0.1), .relu, .maxPool2d(kernel: 2, stride: 2),

@@ -43,4 +43,33 @@ enum TestNetworks {
         try network.load(namedTensors: tensors)
         return network
     }
+
+    /// `count` 8×8 images with a bright bar on the top, bottom, left or right edge (label 0…3), plus noise.
+    static func barImages(count: Int, seed: UInt64) -> (inputs: Tensor, labels: [Int]) {
+        var generator = SeededGenerator(seed: seed)
+        var data: [Float] = [], labels: [Int] = []
+        for i in 0..<count {
+            let label = i % 4
+            labels.append(label)
+            for y in 0..<8 {
+                for x in 0..<8 {
+                    let onBar = [y < 2, y >= 6, x < 2, x >= 6][label]
+                    data.append((onBar ? 1 : 0) + Float(generator.nextGaussian()) * 0.3)
+                }
+            }
+        }
+        return (Tensor(shape: [count, 1, 8, 8], data: data), labels)
+    }
+
+    /// `count` points in `dimensions` dimensions around four Gaussian centres 3 apart (label 0…3), noise 0.5.
+    static func clusters(count: Int, dimensions: Int, seed: UInt64) -> (inputs: Tensor, labels: [Int]) {
+        var generator = SeededGenerator(seed: seed)
+        let centres = (0..<4).map { _ in (0..<dimensions).map { _ in Float(generator.nextGaussian()) * 3 } }
+        var data: [Float] = [], labels: [Int] = []
+        for i in 0..<count {
+            labels.append(i % 4)
+            data += centres[i % 4].map { $0 + Float(generator.nextGaussian()) * 0.5 }
+        }
+        return (Tensor(shape: [count, dimensions], data: data), labels)
+    }
 }

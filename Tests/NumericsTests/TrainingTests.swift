@@ -53,15 +53,7 @@ import Testing
     }
 
     @Test func mlpFitsSeparableClusters() throws {
-        // Four Gaussian clusters in 12 dimensions, centres 3 apart, noise 0.5.
-        var generator = SeededGenerator(seed: 11)
-        let centres = (0..<4).map { _ in (0..<12).map { _ in Float(generator.nextGaussian()) * 3 } }
-        var data: [Float] = [], labels: [Int] = []
-        for i in 0..<64 {
-            labels.append(i % 4)
-            data += centres[i % 4].map { $0 + Float(generator.nextGaussian()) * 0.5 }
-        }
-        let inputs = Tensor(shape: [64, 12], data: data)
+        let (inputs, labels) = TestNetworks.clusters(count: 64, dimensions: 12, seed: 11)
         let specs: [LayerSpec] = [.linear(inFeatures: 12, outFeatures: 32, bias: true), .relu,
                                   .dropout(probability: 0.1), .linear(inFeatures: 32, outFeatures: 16, bias: true), .relu]
         let head = DenseTestHead(features: 16, classes: 4, normalizes: false, seed: 12)
@@ -73,20 +65,7 @@ import Testing
     }
 
     @Test func smallCNNFitsBarImages() throws {
-        // 8×8 images with a bright bar on the top, bottom, left or right edge, plus noise.
-        var generator = SeededGenerator(seed: 21)
-        var data: [Float] = [], labels: [Int] = []
-        for i in 0..<32 {
-            let label = i % 4
-            labels.append(label)
-            for y in 0..<8 {
-                for x in 0..<8 {
-                    let onBar = [y < 2, y >= 6, x < 2, x >= 6][label]
-                    data.append((onBar ? 1 : 0) + Float(generator.nextGaussian()) * 0.3)
-                }
-            }
-        }
-        let inputs = Tensor(shape: [32, 1, 8, 8], data: data)
+        let (inputs, labels) = TestNetworks.barImages(count: 32, seed: 21)
         let specs: [LayerSpec] = [
             .conv2d(inChannels: 1, outChannels: 4, kernel: 3, stride: 1, padding: 1, bias: false),
             .batchNorm2d(channels: 4, epsilon: 1e-5, momentum: 0.1), .relu, .maxPool2d(kernel: 2, stride: 2),

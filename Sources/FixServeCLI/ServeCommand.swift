@@ -1,0 +1,66 @@
+import ArgumentParser
+import Dispatch
+import FixServeService
+import Foundation
+import HTTPServer
+import Logging
+
+/// `fixserve serve`: serves every model in the repository over HTTP/1.1 and HTTP/2.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the models in a repository (Open Inference Protocol, TorchServe-style predictions, training jobs).",
+        discussion: "Every option can also be set with an environment variable FIXSERVE_<OPTION>, e.g. FIXSERVE_PORT=9000.")
+
+    @Option(help: "Address to bind.") var host = Environment.string("host", "0.0.0.0")
+    @Option(help: "TCP port.") var port = Environment.int("port", 8080)
+    @Option(help: "The model repository.") var models = Environment.string("models", "./models")
+    @Option(help: "Where training jobs are recorded.") var state = Environment.string("state", "./state")
+    @Option(help: "Where folder data sets for training jobs are looked up (disabled when unset).")
+    var dataRoot = Environment.string("data-root", "")
+    @Option(help: "PEM certificate for TLS (with --tls-key).") var tlsCert = Environment.string("tls-cert", "")
+    @Option(help: "PEM private key for TLS.") var tlsKey = Environment.string("tls-key", "")
+    @Option(help: "Largest batch for models without config.json.") var maxBatchSize = Environment.int("max-batch-size", 64)
+    @Option(help: "How long a batch may wait for more inputs, in µs, for models without config.json (0: batch what queued while the model was busy).")
+    var maxQueueDelayUs = Environment.int("max-queue-delay-us", 0)
+    @Option(help: "Most inputs waiting per model before 503.") var maxQueueSize = Environment.int("max-queue-size", 1024)
+    @Option(help: "Seconds between repository scans for new versions (0 disables).")
+    var pollInterval = Environment.double("poll-interval", 2)
+    @Option(help: "Threads for inference and training.") var threads = Environment.int("threads", ProcessInfo.processInfo.activeProcessorCount)
+    @Option(help: "Largest request body in bytes.") var maxBodySize = Environment.int("max-body-size", 64 << 20)
+    @Option(help: "Seconds in-flight requests get on SIGTERM.") var shutdownGrace = Environment.double("shutdown-grace", 10)
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = Environment.string("log-level", "info")
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535, got \(port)") }
+        guard tlsCert.isEmpty == tlsKey.isEmpty else { throw ValidationError("--tls-cert and --tls-key go together") }
+        guard maxBatchSize > 0, maxQueueSize > 0, maxQueueDelayUs >= 0, threads > 0, maxBodySize > 0 else {
+            throw ValidationError("batch size, queue size, threads and body size must be positive; the delay non-negative")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "fixserve")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        var limits = HTTPServerConfiguration.Limits()
+        limits.maxBodySize = maxBodySize
+        var http = HTTPServerConfiguration(host: host, port: port, limits: limits)
+        if !tlsCert.isEmpty { http.tls = .init(certificatePath: tlsCert, privateKeyPath: tlsKey) }
+        let service = ServiceConfiguration(
+            modelsDirectory: URL(fileURLWithPath: models), stateDirectory: URL(fileURLWithPath: state),
+            dataRoot: dataRoot.isEmpty ? nil : URL(fileURLWithPath: dataRoot),
+            batching: .init(maxBatchSize: maxBatchSize, maxQueueDelayMicroseconds: maxQueueDelayUs, maxQueueSize: maxQueueSize),
+            pollInterval: pollInterval, computeThreads: threads)
+        let server = try FixServeServer.start(service: service, http: http, logger: logger)
+        for status in server.service.repository.statuses() {
+            logger.info("model", metadata: ["name": "\(status.name)", "state": "\(status.state)",
+                                             "versions": "\(status.versions.map(\.version))"])
+        }
+        let grace = shutdownGrace
+        let signals = ShutdownSignals { await server.shutdown(deadline: .now() + grace) }
+        signals.install()
+        // Serve until a signal ends the process.
+        while true { try await Task.sleep(for: .seconds(3600)) }
+    }
+}

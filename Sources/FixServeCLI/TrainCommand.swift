@@ -1,0 +1,78 @@
+import ArgumentParser
+import FixServeService
+import Foundation
+import LinearAlgebra
+import Numerics
+
+/// `fixserve train`: trains a backbone with a head and stores it as a new model version.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a model and store it in the repository as a new version.")
+
+    @Option(help: "Name to store the model under.") var model: String
+    @Option(help: "fashion-mnist, or folder:<path> (image-folder tree, optionally with train/ and test/).")
+    var dataset = "fashion-mnist"
+    @Option(help: "Backbone preset: \(BackbonePreset.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var backbone = "cnn-small"
+    @Option(help: "Head: learned, orthonormal or hadamard.") var head = "hadamard"
+    @Option(help: "α's initial (learned) or fixed value; default 10 orthonormal, 1 Hadamard.") var alpha: Float?
+    @Flag(help: "Keep α fixed instead of learning it.") var fixedAlpha = false
+    @Flag(help: "Hadamard: keep the all-ones row (default skips it).") var keepAllOnesRow = false
+    @Option var epochs = 10
+    @Option var batchSize = 128
+    @Option var learningRate: Float = 0.1
+    @Option var momentum: Float = 0.9
+    @Flag(inversion: .prefixedNo, help: "Nesterov momentum.") var nesterov = true
+    @Option var weightDecay: Float = 5e-4
+    @Option(help: "cosine, step or constant.") var schedule = "cosine"
+    @Option var warmupEpochs = 0
+    @Option var seed: UInt64 = 1
+    @Option(help: "Share of the training set held out for validation.") var validationFraction = 0.1
+    @Flag(help: "Random crop (padding 2) and horizontal flips.") var augment = false
+    @Option(help: "Use at most this many training images.") var trainingLimit: Int?
+    @Option(help: "The model repository.") var models = Environment.string("models", "./models")
+    @Option(help: "Folder data sets are resolved under this directory.") var dataRoot = "."
+    @Option(help: "BLAS threads (results are deterministic for a given count).") var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    func run() throws {
+        guard let kind = HeadKind(rawValue: head) else { throw ValidationError("--head must be learned, orthonormal or hadamard") }
+        var request = TrainingRequest(model: model)
+        request.dataset = dataset
+        request.backbone = backbone
+        request.head = kind
+        request.alpha = alpha
+        request.alphaLearned = !fixedAlpha
+        request.skipAllOnesRow = !keepAllOnesRow
+        request.epochs = epochs
+        request.batchSize = batchSize
+        request.learningRate = learningRate
+        request.momentum = momentum
+        request.nesterov = nesterov
+        request.weightDecay = weightDecay
+        request.schedule = schedule
+        request.warmupEpochs = warmupEpochs
+        request.seed = seed
+        request.validationFraction = validationFraction
+        request.augment = augment
+        request.trainingLimit = trainingLimit
+        BLAS.threadCount = threads
+
+        let bar = ProgressBar()
+        let trainer = ModelTrainer(modelsDirectory: URL(fileURLWithPath: models), dataRoot: URL(fileURLWithPath: dataRoot))
+        let command = (["fixserve"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+        let result = try trainer.train(request, command: command, report: { bar.show($0) }, epochDone: { epoch in
+            bar.finishLine(String(
+                format: "epoch %d  loss %.4f  train %.2f%%  val %@  test %@  α %@  %.1fs", epoch.epoch, epoch.trainLoss,
+                epoch.trainAccuracy * 100, percent(epoch.validationAccuracy), percent(epoch.testAccuracy),
+                epoch.alpha.map { String(format: "%.3f", $0) } ?? "-", epoch.seconds))
+        })
+        let folder = result.stored.location
+        try TrainingHistoryFiles.write(result.outcome.history, label: "\(model) (\(head))", to: folder)
+        print("stored \(result.reference) in \(folder.path) after \(String(format: "%.1f", result.outcome.seconds)) s")
+    }
+}
+
+private func percent(_ value: Double?) -> String {
+    value.map { String(format: "%.2f%%", $0 * 100) } ?? "-"
+}

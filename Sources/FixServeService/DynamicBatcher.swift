@@ -1,0 +1,184 @@
+import Dispatch
+import Foundation
+
+/// Gathers concurrent requests for one model into batched forward passes, like Triton's dynamic
+/// batcher.
+///
+/// One serial queue owns the pending requests. A request posts its rows and waits for its own
+/// results; the loop forms a batch of whole requests (at most `maxBatchSize` rows), runs one
+/// compute call off the loop, and hands each request the rows that are its own. While a batch is
+/// computing, new requests gather, so the next batch forms from them at once. A failing batch
+/// fails only its own requests.
+public final class DynamicBatcher<Row: Sendable, Result: Sendable>: @unchecked Sendable {
+    /// Limits of one batcher.
+    public struct Settings: Sendable, Equatable, Codable {
+        /// The most rows in one compute call.
+        public var maxBatchSize: Int
+        /// How long the first request of a batch may wait for others, in microseconds.
+        public var maxQueueDelayMicroseconds: Int
+        /// The most rows waiting; a request that would exceed it is refused (HTTP 503).
+        public var maxQueueSize: Int
+
+        public init(maxBatchSize: Int = 64, maxQueueDelayMicroseconds: Int = 0, maxQueueSize: Int = 1024) {
+            self.maxBatchSize = maxBatchSize
+            self.maxQueueDelayMicroseconds = maxQueueDelayMicroseconds
+            self.maxQueueSize = maxQueueSize
+        }
+    }
+
+    /// What one executed batch looked like, for metrics.
+    public struct BatchReport: Sendable {
+        /// Rows in the batch.
+        public var rows: Int
+        /// Requests in the batch.
+        public var requests: Int
+        /// How long each request waited in the queue, in seconds.
+        public var queueSeconds: [Double]
+        /// How long the compute call took, in seconds.
+        public var computeSeconds: Double
+    }
+
+    /// Runs one batch: rows in, one result per row out, same order.
+    public typealias Compute = @Sendable ([Row]) throws -> [Result]
+
+    private struct Pending {
+        var rows: [Row]
+        var enqueued: DispatchTime
+        var continuation: CheckedContinuation<[Result], Error>
+    }
+
+    public let settings: Settings
+    private let compute: Compute
+    private let onBatch: @Sendable (BatchReport) -> Void
+    private let loop: DispatchQueue
+    private let computeQueue: DispatchQueue
+    private var pending: [Pending] = []
+    private var pendingRows = 0
+    private var isComputing = false
+    private var flushScheduled = false
+    private var closed = false
+
+    /// - Parameters:
+    ///   - computeQueue: where batches run; never a connection's queue.
+    ///   - onBatch: called after each batch, on the compute queue.
+    public init(
+        label: String, settings: Settings, computeQueue: DispatchQueue,
+        onBatch: @escaping @Sendable (BatchReport) -> Void = { _ in }, compute: @escaping Compute
+    ) {
+        self.settings = settings
+        self.compute = compute
+        self.onBatch = onBatch
+        self.computeQueue = computeQueue
+        self.loop = DispatchQueue(label: "fixserve.batcher.\(label)")
+    }
+
+    /// The number of rows waiting (not yet computing).
+    public var queueDepth: Int { loop.sync { pendingRows } }
+
+    /// Submits the rows of one request and waits for their results.
+    ///
+    /// - Throws: `BatcherError.batchTooLarge` when the request alone exceeds the maximum batch size,
+    ///   `.queueFull` when the queue cannot take it, `.closed` after `close()`, or what the compute threw.
+    public func submit(_ rows: [Row]) async throws -> [Result] {
+        guard !rows.isEmpty else { return [] }
+        guard rows.count <= settings.maxBatchSize else {
+            throw BatcherError.batchTooLarge(rows: rows.count, maxBatchSize: settings.maxBatchSize)
+        }
+        return try await withCheckedThrowingContinuation { continuation in
+            loop.async { self.enqueue(Pending(rows: rows, enqueued: .now(), continuation: continuation)) }
+        }
+    }
+
+    /// Refuses new requests; those already queued still run.
+    public func close() {
+        loop.async { self.closed = true }
+    }
+
+    // MARK: - The loop (runs on `loop` only)
+
+    private func enqueue(_ request: Pending) {
+        if closed { return request.continuation.resume(throwing: BatcherError.closed) }
+        if pendingRows + request.rows.count > settings.maxQueueSize {
+            return request.continuation.resume(
+                throwing: BatcherError.queueFull(queued: pendingRows, maxQueueSize: settings.maxQueueSize))
+        }
+        pending.append(request)
+        pendingRows += request.rows.count
+        if isComputing { return }  // the running batch's completion forms the next one
+        if pendingRows >= settings.maxBatchSize || settings.maxQueueDelayMicroseconds == 0 {
+            startBatch()
+        } else if !flushScheduled {
+            flushScheduled = true
+            loop.asyncAfter(deadline: .now() + .microseconds(settings.maxQueueDelayMicroseconds)) {
+                self.flushScheduled = false
+                if !self.isComputing && !self.pending.isEmpty { self.startBatch() }
+            }
+        }
+    }
+
+    private func startBatch() {
+        var count = 0
+        var rows = 0
+        while count < pending.count, rows + pending[count].rows.count <= settings.maxBatchSize {
+            rows += pending[count].rows.count
+            count += 1
+        }
+        let taken = Array(pending.prefix(count))
+        pending.removeFirst(count)
+        pendingRows -= rows
+        isComputing = true
+        let started = DispatchTime.now()
+        computeQueue.async {
+            let batchRows = taken.flatMap(\.rows)
+            let computeStart = DispatchTime.now()
+            let outcome = Swift.Result { try self.compute(batchRows) }
+            let computeSeconds = seconds(from: computeStart, to: .now())
+            switch outcome {
+            case .success(let results) where results.count == batchRows.count:
+                var offset = 0
+                for request in taken {
+                    request.continuation.resume(returning: Array(results[offset..<offset + request.rows.count]))
+                    offset += request.rows.count
+                }
+            case .success(let results):
+                let error = BatcherError.resultCountMismatch(expected: batchRows.count, actual: results.count)
+                taken.forEach { $0.continuation.resume(throwing: error) }
+            case .failure(let error):
+                taken.forEach { $0.continuation.resume(throwing: error) }
+            }
+            self.onBatch(BatchReport(
+                rows: batchRows.count, requests: taken.count,
+                queueSeconds: taken.map { seconds(from: $0.enqueued, to: started) },
+                computeSeconds: computeSeconds))
+            self.loop.async {
+                self.isComputing = false
+                // Requests that gathered during the compute have waited long enough already.
+                if !self.pending.isEmpty { self.startBatch() }
+            }
+        }
+    }
+}
+
+/// Why the batcher refused or failed a request.
+public enum BatcherError: Error, Equatable, CustomStringConvertible {
+    case batchTooLarge(rows: Int, maxBatchSize: Int)
+    case queueFull(queued: Int, maxQueueSize: Int)
+    case closed
+    case resultCountMismatch(expected: Int, actual: Int)
+
+    public var description: String {
+        switch self {
+        case let .batchTooLarge(rows, max):
+            return "the request holds \(rows) inputs, more than the model's maximum batch size \(max)"
+        case let .queueFull(queued, max):
+            return "the model's queue is full (\(queued) of \(max) inputs waiting); retry later"
+        case .closed: return "the model is being unloaded"
+        case let .resultCountMismatch(expected, actual):
+            return "the model returned \(actual) results for \(expected) inputs"
+        }
+    }
+}
+
+private func seconds(from start: DispatchTime, to end: DispatchTime) -> Double {
+    Double(end.uptimeNanoseconds &- start.uptimeNanoseconds) / 1e9
+}

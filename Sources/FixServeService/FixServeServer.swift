@@ -1,0 +1,39 @@
+import Dispatch
+import Foundation
+import HTTPServer
+import Logging
+
+/// The whole server: the model service on the HTTP transport. `fixserve serve` and the tests
+/// build it through `start`, so tests run exactly what users run.
+public final class FixServeServer: @unchecked Sendable {
+    public let service: ModelService
+    public let http: HTTPServer
+    /// The bound port (useful with port 0).
+    public let port: Int
+
+    private init(service: ModelService, http: HTTPServer, port: Int) {
+        self.service = service
+        self.http = http
+        self.port = port
+    }
+
+    /// Loads the models, binds, and starts serving.
+    ///
+    /// - Throws: `HTTPServerError` when the address cannot be bound or TLS files cannot be read.
+    public static func start(
+        service configuration: ServiceConfiguration, http httpConfiguration: HTTPServerConfiguration, logger: Logger
+    ) throws -> FixServeServer {
+        let service = ModelService(configuration: configuration, logger: logger)
+        let http = try HTTPServer(configuration: httpConfiguration, responder: service, logger: logger)
+        service.transportIsReady = { [weak http] in http?.isReady ?? false }
+        let port = try http.start()
+        return FixServeServer(service: service, http: http, port: port)
+    }
+
+    /// Graceful shutdown: readiness turns false, no new connections, in-flight requests finish
+    /// until `deadline`, then the batchers close.
+    public func shutdown(deadline: DispatchTime) async {
+        await http.shutdown(deadline: deadline)
+        service.shutdown()
+    }
+}

@@ -1,1 +1,0 @@
-// FixServeService: see Package.swift for this module's place in the architecture.

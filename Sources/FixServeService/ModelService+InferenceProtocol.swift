@@ -1,0 +1,196 @@
+import Foundation
+import HTTPServer
+import ModelStore
+import Numerics
+
+/// Open Inference Protocol v2 handlers (KServe / Triton REST), with Triton's binary tensor data
+/// and classification extensions.
+extension ModelService {
+    static let serverVersion = "0.1.0"
+
+    func serverMetadata() -> HTTPResponse {
+        .json(["name": "fixserve", "version": Self.serverVersion,
+               "extensions": ["binary_tensor_data", "classification", "model_repository", "statistics"]])
+    }
+
+    /// Ready when the transport accepts requests and every model in the repository serves a version.
+    func readiness() -> HTTPResponse {
+        let statuses = repository.statuses()
+        let notReady = statuses.filter { $0.state != .ready }.map(\.name)
+        let ready = transportIsReady() && notReady.isEmpty
+        var body: [String: Any] = ["ready": ready]
+        if !notReady.isEmpty { body["models_not_ready"] = notReady }
+        return .json(body, status: ready ? 200 : 503)
+    }
+
+    /// The served model a request names, by `{model}` and optional `{version}`.
+    func served(_ parameters: [String: String]) throws -> LoadedModel<ServedModel> {
+        let name = parameters["model"] ?? ""
+        var version: Int?
+        if let text = parameters["version"], !text.isEmpty {
+            guard let number = Int(text), number > 0 else {
+                throw ServiceError.badRequest("version \"\(text)\" must be a positive integer")
+            }
+            version = number
+        }
+        do {
+            return try repository.snapshot(name, version: version)
+        } catch let error as ModelStoreError {
+            if case .noReadyVersion = error, version != nil {
+                throw ServiceError.notFound(error.description)
+            }
+            throw error
+        }
+    }
+
+    func modelMetadata(_ parameters: [String: String]) throws -> HTTPResponse {
+        let model = try served(parameters)
+        let shape = model.manifest.input.shape
+        let classes = model.manifest.head.classes
+        let versions = repository.status(of: model.name)?.versions.filter { $0.state == .ready }.map { String($0.version) } ?? []
+        return .json([
+            "name": model.name, "versions": versions, "platform": "fixserve",
+            "inputs": [["name": "input", "datatype": "FP32", "shape": [-1] + shape]],
+            "outputs": [["name": "logits", "datatype": "FP32", "shape": [-1, classes]],
+                        ["name": "probabilities", "datatype": "FP32", "shape": [-1, classes]]],
+        ])
+    }
+
+    func modelReady(_ parameters: [String: String]) throws -> HTTPResponse {
+        do {
+            let model = try served(parameters)
+            return .json(["name": model.name, "ready": true])
+        } catch let error as ModelStoreError {
+            if case .modelNotFound = error { throw error }
+            return .json(["name": parameters["model"] ?? "", "ready": false, "error": error.description], status: 503)
+        }
+    }
+
+    /// Triton's model configuration, as `tritonclient.get_model_config` reads it.
+    func modelConfig(_ parameters: [String: String]) throws -> HTTPResponse {
+        let model = try served(parameters)
+        let settings = model.runtime.batcher.settings
+        let classes = model.manifest.head.classes
+        return .json([
+            "name": model.name, "platform": "fixserve", "backend": "fixserve",
+            "max_batch_size": settings.maxBatchSize,
+            "input": [["name": "input", "data_type": "TYPE_FP32", "format": "FORMAT_NCHW", "dims": model.manifest.input.shape]],
+            "output": [["name": "logits", "data_type": "TYPE_FP32", "dims": [classes], "label_filename": "labels"],
+                       ["name": "probabilities", "data_type": "TYPE_FP32", "dims": [classes], "label_filename": "labels"]],
+            "dynamic_batching": ["max_queue_delay_microseconds": settings.maxQueueDelayMicroseconds,
+                                 "default_queue_policy": ["max_queue_size": settings.maxQueueSize]],
+            "version_policy": versionPolicyJSON(model.config.versionPolicy),
+        ])
+    }
+
+    private func versionPolicyJSON(_ policy: VersionPolicy) -> [String: Any] {
+        switch policy {
+        case .all: return ["all": [String: Any]()]
+        case .latest(let n): return ["latest": ["num_versions": n]]
+        case .specific(let versions): return ["specific": ["versions": versions]]
+        }
+    }
+
+    /// Triton's statistics extension.
+    func modelStats(_ parameters: [String: String]) throws -> HTTPResponse {
+        var models: [LoadedModel<ServedModel>] = []
+        if parameters["model"] != nil {
+            models = [try served(parameters)]
+        } else {
+            models = repository.servedModels()
+        }
+        let stats = models.map { model -> [String: Any] in
+            let s = model.runtime.statistics.snapshot()
+            func duration(_ count: UInt64, _ ns: UInt64) -> [String: Any] { ["count": count, "ns": ns] }
+            return [
+                "name": model.name, "version": String(model.version),
+                "last_inference": s.lastInferenceMilliseconds, "inference_count": s.inferenceCount,
+                "execution_count": s.executionCount,
+                "inference_stats": [
+                    "success": duration(s.successCount, s.successNanoseconds),
+                    "fail": duration(s.failureCount, s.failureNanoseconds),
+                    "queue": duration(s.successCount, s.queueNanoseconds),
+                    "compute_input": duration(s.successCount, s.preprocessNanoseconds),
+                    "compute_infer": duration(s.executionCount, s.computeNanoseconds),
+                    "compute_output": duration(s.successCount, 0),
+                ],
+                "batch_stats": s.batchSizes.sorted { $0.key < $1.key }.map { size, count in
+                    ["batch_size": size, "compute_infer": duration(count, 0)] as [String: Any]
+                },
+            ]
+        }
+        return .json(["model_stats": stats])
+    }
+
+    func infer(_ request: HTTPRequest, _ parameters: [String: String]) async throws -> HTTPResponse {
+        let model = try served(parameters)
+        let started = DispatchTime.now()
+        do {
+            var headerLength: Int?
+            if let text = request.headers["inference-header-content-length"] {
+                guard let value = Int(text.trimmingCharacters(in: .whitespaces)) else {
+                    throw ServiceError.badRequest("Inference-Header-Content-Length \"\(text)\" is not an integer")
+                }
+                headerLength = value
+            }
+            let decoded = try InferenceRequest.decode(body: request.body, headerLength: headerLength)
+            guard decoded.inputs.count == 1, let input = decoded.inputs.first, input.name == "input" else {
+                throw ServiceError.badRequest(
+                    "this model takes exactly one input named \"input\", got \(decoded.inputs.map { "\"\($0.name)\"" }.joined(separator: ", "))")
+            }
+            let rows = try model.runtime.preprocessor.rows(shape: input.shape, data: input.data)
+            guard !rows.isEmpty else { throw ServiceError.badRequest("the input holds no samples (batch size 0)") }
+            let preprocessed = DispatchTime.now()
+            let logits = try await model.runtime.infer(rows)
+            let outputs = try Self.outputs(for: decoded, logits: logits, labels: model.manifest.labels)
+            let response = InferenceResponse(modelName: model.name, modelVersion: String(model.version), id: decoded.id, outputs: outputs)
+            let (body, jsonLength) = response.encoded()
+            model.runtime.statistics.recordSuccess(
+                totalNanoseconds: started.nanoseconds(), preprocessingNanoseconds: started.nanoseconds(until: preprocessed))
+            var headers: HTTPHeaders = ["content-type": jsonLength == nil ? "application/json" : "application/octet-stream"]
+            if let jsonLength { headers.add(name: "inference-header-content-length", value: String(jsonLength)) }
+            return HTTPResponse(status: 200, headers: headers, body: .bytes(body))
+        } catch {
+            model.runtime.statistics.recordFailure(totalNanoseconds: started.nanoseconds())
+            throw error
+        }
+    }
+
+    /// The requested outputs (all, as JSON, when none are named).
+    static func outputs(for request: InferenceRequest, logits: [[Float]], labels: [String]) throws -> [InferenceResponse.Output] {
+        let classes = logits.first?.count ?? labels.count
+        let requested = request.outputs.isEmpty
+            ? [InferenceRequest.Output(name: "logits", binary: request.binaryOutputsByDefault, classification: nil),
+               InferenceRequest.Output(name: "probabilities", binary: request.binaryOutputsByDefault, classification: nil)]
+            : request.outputs
+        return try requested.map { output in
+            let values: [[Float]]
+            switch output.name {
+            case "logits": values = logits
+            case "probabilities": values = logits.map(Softmax.probabilities)
+            default:
+                throw ServiceError.badRequest("unknown output \"\(output.name)\"; this model has \"logits\" and \"probabilities\"")
+            }
+            if let k = output.classification {
+                let top = min(k, classes)
+                let strings = values.map { row in
+                    row.enumerated().sorted { $0.element > $1.element || ($0.element == $1.element && $0.offset < $1.offset) }
+                        .prefix(top)
+                        .map { Array("\($0.element):\($0.offset):\(labels[$0.offset])".utf8) }
+                }
+                return .init(name: output.name, shape: [values.count, top], data: .bytes(strings.flatMap { $0 }), binary: output.binary)
+            }
+            return .init(name: output.name, shape: [values.count, classes], data: .fp32(values.flatMap { $0 }), binary: output.binary)
+        }
+    }
+}
+
+/// Softmax over one row of logits, with the maximum subtracted for stability.
+enum Softmax {
+    static func probabilities(_ logits: [Float]) -> [Float] {
+        guard let top = logits.max() else { return [] }
+        let exps = logits.map { Foundation.exp($0 - top) }
+        let total = exps.reduce(0, +)
+        return exps.map { $0 / total }
+    }
+}

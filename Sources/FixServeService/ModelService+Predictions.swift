@@ -1,0 +1,59 @@
+import Foundation
+import HTTPServer
+
+/// TorchServe-style handlers: `POST /predictions/{model}[/{version}]` with an image, `GET /ping`.
+extension ModelService {
+    func ping() -> HTTPResponse {
+        let ready = transportIsReady()
+        return .json(["status": ready ? "Healthy" : "Unhealthy"], status: ready ? 200 : 503)
+    }
+
+    /// Classifies one image sent as the raw body (image/png, image/jpeg, application/octet-stream)
+    /// or as the multipart form field `data` (or `file`); answers the top 5 as {label: probability}.
+    func predict(_ request: HTTPRequest, _ parameters: [String: String]) async throws -> HTTPResponse {
+        let model = try served(parameters)
+        let image = try Self.imageBytes(of: request)
+        let started = DispatchTime.now()
+        do {
+            let row = try model.runtime.preprocessor.row(fromEncodedImage: image)
+            let preprocessed = DispatchTime.now()
+            guard let logits = try await model.runtime.infer([row]).first else {
+                throw ServiceError(status: 500, "the model returned no result")
+            }
+            model.runtime.statistics.recordSuccess(totalNanoseconds: started.nanoseconds(), preprocessingNanoseconds: started.nanoseconds(until: preprocessed))
+            let probabilities = Softmax.probabilities(logits)
+            let top = probabilities.enumerated().sorted { $0.element > $1.element }.prefix(5)
+            // Keys in descending probability, as TorchServe's image classifier prints them.
+            let body = "{" + top.map { "\(JSONText.quote(model.manifest.labels[$0.offset])):\(JSONText.number($0.element))" }
+                .joined(separator: ",") + "}"
+            return HTTPResponse(status: 200, headers: ["content-type": "application/json"], body: .bytes(Array(body.utf8)))
+        } catch {
+            model.runtime.statistics.recordFailure(totalNanoseconds: started.nanoseconds())
+            throw error
+        }
+    }
+
+    /// The encoded image in a predictions request.
+    static func imageBytes(of request: HTTPRequest) throws -> [UInt8] {
+        let contentType = (request.headers["content-type"] ?? "application/octet-stream").lowercased()
+        let mediaType = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        if mediaType == "multipart/form-data" {
+            guard let boundary = MultipartForm.boundary(fromContentType: request.headers["content-type"] ?? "") else {
+                throw ServiceError.badRequest("multipart/form-data needs a boundary parameter")
+            }
+            let form = try MultipartForm(body: request.body, boundary: boundary)
+            guard let part = form.parts.first(where: { $0.name == "data" }) ?? form.parts.first(where: { $0.name == "file" }) else {
+                throw ServiceError.badRequest("the form has no field \"data\" holding the image (fields: \(form.parts.compactMap(\.name)))")
+            }
+            guard !part.body.isEmpty else { throw ServiceError.badRequest("the form field \"data\" is empty") }
+            return Array(part.body)
+        }
+        guard ["image/png", "image/jpeg", "image/jpg", "application/octet-stream", "image/*"].contains(mediaType)
+                || mediaType.isEmpty else {
+            throw ServiceError.unsupportedMediaType(
+                "content type \"\(mediaType)\" is not supported; send image/png, image/jpeg, application/octet-stream or multipart/form-data")
+        }
+        guard !request.body.isEmpty else { throw ServiceError.badRequest("the request body is empty; send a PNG or JPEG image") }
+        return request.body
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import HTTPServer
+
+/// Training jobs over REST: submit, list, inspect, cancel, and follow as server-sent events.
+extension ModelService {
+    func submitTrainingJob(_ request: HTTPRequest) throws -> HTTPResponse {
+        guard !request.body.isEmpty else {
+            throw ServiceError.badRequest("the request body is empty; send a JSON training request such as {\"model\": \"my-model\"}")
+        }
+        try JSONDepth.check(request.body[...], maxDepth: 8)
+        let decoded: TrainingRequest
+        do {
+            decoded = try JSONDecoder().decode(TrainingRequest.self, from: Data(request.body))
+        } catch let error as DecodingError {
+            throw ServiceError.badRequest("invalid training request: \(DecodingErrorText.describe(error))")
+        }
+        let job = try trainer.submit(decoded)
+        var response = HTTPResponse.json(encoding: job, status: 202)
+        response.headers.add(name: "location", value: "/v1/training/jobs/\(job.id)")
+        return response
+    }
+
+    func trainingJobs() -> HTTPResponse {
+        .json(encoding: ["jobs": trainer.allJobs()])
+    }
+
+    func trainingJob(_ parameters: [String: String]) throws -> HTTPResponse {
+        let id = parameters["job"] ?? ""
+        guard let job = trainer.job(id) else { throw ServiceError.notFound("no training job \(id)") }
+        return .json(encoding: job)
+    }
+
+    func cancelTrainingJob(_ parameters: [String: String]) throws -> HTTPResponse {
+        .json(encoding: try trainer.cancel(parameters["job"] ?? ""))
+    }
+
+    /// Progress as server-sent events: one `event: job` per update, ending with the final state.
+    func trainingEvents(_ parameters: [String: String]) throws -> HTTPResponse {
+        let id = parameters["job"] ?? ""
+        guard let updates = trainer.updates(of: id) else { throw ServiceError.notFound("no training job \(id)") }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.dateEncodingStrategy = .iso8601
+        let stream = AsyncStream<[UInt8]> { continuation in
+            let task = Task {
+                for await job in updates {
+                    guard let data = try? encoder.encode(job) else { continue }
+                    continuation.yield(Array("event: job\ndata: ".utf8) + Array(data) + Array("\n\n".utf8))
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+        return HTTPResponse(status: 200, headers: ["content-type": "text/event-stream", "cache-control": "no-cache"], body: .stream(stream))
+    }
+
+    func prometheusMetrics() -> HTTPResponse {
+        HTTPResponse(status: 200, headers: ["content-type": "text/plain; version=0.0.4; charset=utf-8"],
+                     body: .bytes(Array(metrics.registry.render().utf8)))
+    }
+}

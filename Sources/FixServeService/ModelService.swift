@@ -1,0 +1,166 @@
+import Dispatch
+import Foundation
+import HTTPServer
+import LinearAlgebra
+import Logging
+import ModelStore
+
+/// FixServe's API on the HTTP transport: Open Inference Protocol v2, TorchServe-style predictions,
+/// model info, training jobs, health and metrics.
+///
+/// Handlers throw `ServiceError` (or an error of a lower layer that `ServiceError.from` maps);
+/// `respond(to:)` is the one place errors become `{"error": "…"}` responses.
+public final class ModelService: HTTPResponder, @unchecked Sendable {
+    typealias Handler = @Sendable (ModelService, HTTPRequest, [String: String]) async throws -> HTTPResponse
+
+    public let configuration: ServiceConfiguration
+    public let repository: ModelRepository<ServedModel>
+    public let trainer: TrainerQueue
+    let metrics: ServiceMetrics
+    let logger: Logger
+    let computeQueue: DispatchQueue
+    private var router = Router<(route: String, handler: Handler)>()
+    private let inFlight = ManagedCounter()
+    /// Readiness beyond the models: false once the transport starts shutting down.
+    public var transportIsReady: @Sendable () -> Bool = { true }
+
+    /// Builds the service and loads the repository (models that fail to load are reported in
+    /// their status, not thrown).
+    public init(configuration: ServiceConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        BLAS.threadCount = configuration.computeThreads
+        let computeQueue = DispatchQueue(label: "fixserve.compute", qos: .userInitiated, attributes: .concurrent)
+        self.computeQueue = computeQueue
+        let repositoryBox = WeakBox<ModelRepository<ServedModel>>()
+        let counter = inFlight
+        let metrics = ServiceMetrics(
+            inFlight: { Double(counter.value) },
+            queueDepth: {
+                (repositoryBox.value?.servedModels() ?? []).map {
+                    (["model": $0.name, "version": String($0.version)], Double($0.runtime.batcher.queueDepth))
+                }
+            })
+        self.metrics = metrics
+        let defaults = configuration.batching
+        let repository = ModelRepository<ServedModel>(root: configuration.modelsDirectory) { stored in
+            let modelDirectory = stored.location.deletingLastPathComponent()
+            let name = modelDirectory.lastPathComponent
+            let version = stored.version ?? 0
+            var settings = defaults
+            if FileManager.default.fileExists(atPath: modelDirectory.appendingPathComponent(ModelConfig.fileName).path) {
+                let config = try ModelConfig.load(fromModelDirectory: modelDirectory)
+                settings = .init(maxBatchSize: config.maxBatchSize, maxQueueDelayMicroseconds: config.maxQueueDelayMicroseconds,
+                                 maxQueueSize: config.maxQueueSize)
+            }
+            return try ServedModel(stored: stored, settings: settings, computeQueue: computeQueue) { report in
+                metrics.batchFinished(model: name, version: version, report: report)
+            }
+        }
+        repositoryBox.value = repository
+        self.repository = repository
+        let modelsDirectory = configuration.modelsDirectory
+        let dataRoot = configuration.dataRoot
+        self.trainer = TrainerQueue(
+            maxQueued: configuration.maxQueuedTrainingJobs,
+            stateDirectory: configuration.stateDirectory
+        ) { job, report, shouldStop in
+            try ModelTrainer(modelsDirectory: modelsDirectory, dataRoot: dataRoot)
+                .train(job.request, command: "POST /v1/training/jobs (job \(job.id))", report: report, shouldStop: shouldStop).reference
+        }
+        repository.scan()
+        if configuration.pollInterval > 0 { repository.startPolling(interval: configuration.pollInterval) }
+        registerRoutes()
+    }
+
+    private func registerRoutes() {
+        func add(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
+            router.add(method, pattern, (pattern, handler))
+        }
+        // Open Inference Protocol v2 (KServe / Triton REST).
+        add("GET", "/v2", { s, _, _ in s.serverMetadata() })
+        add("GET", "/v2/health/live", { _, _, _ in .json(["live": true]) })
+        add("GET", "/v2/health/ready", { s, _, _ in s.readiness() })
+        add("GET", "/v2/models/{model}", { s, _, p in try s.modelMetadata(p) })
+        add("GET", "/v2/models/{model}/versions/{version}", { s, _, p in try s.modelMetadata(p) })
+        add("GET", "/v2/models/{model}/ready", { s, _, p in try s.modelReady(p) })
+        add("GET", "/v2/models/{model}/versions/{version}/ready", { s, _, p in try s.modelReady(p) })
+        add("GET", "/v2/models/{model}/config", { s, _, p in try s.modelConfig(p) })
+        add("GET", "/v2/models/{model}/versions/{version}/config", { s, _, p in try s.modelConfig(p) })
+        add("GET", "/v2/models/{model}/stats", { s, _, p in try s.modelStats(p) })
+        add("GET", "/v2/models/{model}/versions/{version}/stats", { s, _, p in try s.modelStats(p) })
+        add("GET", "/v2/models/stats", { s, _, _ in try s.modelStats([:]) })
+        add("POST", "/v2/models/{model}/infer", { s, r, p in try await s.infer(r, p) })
+        add("POST", "/v2/models/{model}/versions/{version}/infer", { s, r, p in try await s.infer(r, p) })
+        add("POST", "/v2/repository/index", { s, _, _ in s.repositoryIndex() })
+        add("POST", "/v2/repository/models/{model}/load", { s, _, p in try s.loadModel(p) })
+        add("POST", "/v2/repository/models/{model}/unload", { s, _, p in try s.unloadModel(p) })
+        // TorchServe-style.
+        add("GET", "/ping", { s, _, _ in s.ping() })
+        add("POST", "/predictions/{model}", { s, r, p in try await s.predict(r, p) })
+        add("POST", "/predictions/{model}/{version}", { s, r, p in try await s.predict(r, p) })
+        // FixServe's own.
+        add("GET", "/v1/models", { s, _, _ in s.modelList() })
+        add("GET", "/v1/models/{model}", { s, _, p in try s.modelInfo(p) })
+        add("POST", "/v1/training/jobs", { s, r, _ in try s.submitTrainingJob(r) })
+        add("GET", "/v1/training/jobs", { s, _, _ in s.trainingJobs() })
+        add("GET", "/v1/training/jobs/{job}", { s, _, p in try s.trainingJob(p) })
+        add("DELETE", "/v1/training/jobs/{job}", { s, _, p in try s.cancelTrainingJob(p) })
+        add("GET", "/v1/training/jobs/{job}/events", { s, _, p in try s.trainingEvents(p) })
+        add("GET", "/metrics", { s, _, _ in s.prometheusMetrics() })
+    }
+
+    public func respond(to request: HTTPRequest) async -> HTTPResponse {
+        let started = DispatchTime.now()
+        inFlight.add(1)
+        defer { inFlight.add(-1) }
+        var route = "unmatched"
+        var response: HTTPResponse
+        switch router.match(method: request.method, path: request.path) {
+        case .success(let match):
+            route = match.handler.route
+            do {
+                response = try await match.handler.handler(self, request, match.parameters)
+            } catch {
+                response = Self.errorResponse(ServiceError.from(error), logger: logger, request: request)
+            }
+        case .failure(let miss):
+            switch miss.miss {
+            case .notFound:
+                response = .error(404, "no route for \(request.method) \(request.path)")
+            case .methodNotAllowed(let allowed):
+                response = .error(405, "\(request.method) is not allowed on \(request.path); use \(allowed.joined(separator: ", "))")
+                response.headers.replaceOrAdd(name: "allow", value: allowed.joined(separator: ", "))
+            }
+        }
+        metrics.requestFinished(route: route, status: response.status,
+                                seconds: Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9)
+        return response
+    }
+
+    private static func errorResponse(_ error: ServiceError, logger: Logger, request: HTTPRequest) -> HTTPResponse {
+        if error.status >= 500 && error.status != 503 {
+            logger.error("unexpected error", metadata: ["path": "\(request.path)", "error": "\(error.message)"])
+        }
+        return .error(error.status, error.message)
+    }
+
+    /// Stops polling and refuses new inference; queued work finishes.
+    public func shutdown() {
+        repository.stopPolling()
+        for model in repository.servedModels() { model.runtime.batcher.close() }
+    }
+}
+
+/// A counter several threads update.
+final class ManagedCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func add(_ n: Int) { lock.withLock { count += n } }
+    var value: Int { lock.withLock { count } }
+}
+
+/// A weak reference that closures created before the referent can capture.
+final class WeakBox<T: AnyObject>: @unchecked Sendable {
+    weak var value: T?
+}

@@ -1,0 +1,74 @@
+import Datasets
+import Foundation
+import ImageCodec
+import ModelStore
+import Numerics
+
+/// Trains a model for a request and stores it as a new version in the repository: what the
+/// trainer queue runs for each job and what `fixserve train` runs in the foreground.
+public struct ModelTrainer {
+    public let modelsDirectory: URL
+    public let dataRoot: URL?
+
+    public init(modelsDirectory: URL, dataRoot: URL?) {
+        self.modelsDirectory = modelsDirectory
+        self.dataRoot = dataRoot
+    }
+
+    /// What a finished training produced.
+    public struct Result {
+        /// "name/version" of the stored model.
+        public var reference: String
+        public var stored: StoredModel
+        public var outcome: TrainingRun.Outcome
+    }
+
+    /// Loads the data, trains, and saves the model atomically.
+    ///
+    /// - Parameter command: how the run was started, recorded in the model's provenance.
+    /// - Throws: `ServiceError`/`DatasetError`/`NumericsError` for bad requests or data,
+    ///   `TrainingError` when training fails, `TrainingStopped` when asked to stop.
+    public func train(
+        _ request: TrainingRequest, command: String,
+        report: @escaping (TrainingJob.Progress) -> Void = { _ in },
+        shouldStop: @escaping () -> Bool = { false },
+        epochDone: (TrainingRun.Epoch) -> Void = { _ in }
+    ) throws -> Result {
+        try request.validate()
+        let data = try TrainingData.load(
+            request.dataset, dataRoot: dataRoot, validationFraction: request.validationFraction,
+            trainingLimit: request.trainingLimit, seed: request.seed)
+        let outcome = try TrainingRun(request: request, data: data).run(report: report, shouldStop: shouldStop, epochDone: epochDone)
+        if outcome.stopped { throw TrainingStopped() }
+        let network = outcome.network
+        let last = outcome.history.last
+        var metrics: [String: Double] = ["train_seconds": outcome.seconds, "epochs": Double(outcome.history.count)]
+        if let last {
+            metrics["train_loss"] = last.trainLoss
+            metrics["train_accuracy"] = last.trainAccuracy
+            if let v = last.validationAccuracy { metrics["validation_accuracy"] = v }
+            if let t = last.testAccuracy { metrics["test_accuracy"] = t }
+        }
+        var head = network.head.spec
+        if let alpha = network.head.parameters.first(where: { $0.name == "alpha" })?.value.data.first {
+            head.alpha = alpha  // the trained value, for readers of the manifest; the tensor is authoritative
+        }
+        let manifest = ModelManifest(
+            input: ModelInput(
+                shape: outcome.inputShape, colorMode: outcome.inputShape[0] == 1 ? .gray : .rgb, resize: .stretch,
+                mean: outcome.normalization.mean, std: outcome.normalization.std),
+            backbone: network.specs, head: head, labels: outcome.classNames,
+            provenance: ModelProvenance(
+                dataset: request.dataset, command: command, seed: request.seed, metrics: metrics,
+                created: ISO8601DateFormatter().string(from: Date())))
+        let stored = try StoredModel.save(
+            manifest: manifest, tensors: StoredModel.tensors(of: network),
+            into: modelsDirectory.appendingPathComponent(request.model))
+        return Result(reference: "\(request.model)/\(stored.version ?? 0)", stored: stored, outcome: outcome)
+    }
+}
+
+/// The run was asked to stop before it finished; nothing was stored.
+public struct TrainingStopped: Error, CustomStringConvertible {
+    public var description: String { "training was stopped before it finished; no model was stored" }
+}

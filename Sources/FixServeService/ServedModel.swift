@@ -1,0 +1,88 @@
+import Datasets
+import Dispatch
+import Foundation
+import ModelStore
+import Numerics
+
+/// One loaded model version as the service runs it: the BN-folded inference engine behind a
+/// dynamic batcher, the input preprocessing, and the labels.
+///
+/// The engine is not thread-safe; the batcher runs one batch at a time, so it has one caller.
+public final class ServedModel: @unchecked Sendable {
+    public let manifest: ModelManifest
+    public let preprocessor: InputPreprocessor
+    public let batcher: DynamicBatcher<[Float], [Float]>
+    public let parameterCount: Network.ParameterCount
+    /// The head's coherence: the largest |cos| between two class vectors.
+    public let coherence: Float
+    /// The trained α (learned) or the fixed α; nil for the learned head.
+    public let alpha: Float?
+    /// Counters for the statistics extension.
+    public let statistics = ModelStatistics()
+    public var labels: [String] { manifest.labels }
+    public var classes: Int { manifest.head.classes }
+    private let engine: InferenceEngine
+    private var input: [Float]
+    private var output: [Float]
+
+    /// Builds the network from a validated stored model and starts its batcher.
+    ///
+    /// - Parameters:
+    ///   - settings: batching limits (from the model's config.json or the server's defaults).
+    ///   - onBatch: metrics hook, called after every batch.
+    public init(
+        stored: StoredModel, settings: DynamicBatcher<[Float], [Float]>.Settings, computeQueue: DispatchQueue,
+        onBatch: @escaping @Sendable (DynamicBatcher<[Float], [Float]>.BatchReport) -> Void
+    ) throws {
+        let network = try stored.makeNetwork()
+        let engine = try InferenceEngine(network: network, maxBatchSize: settings.maxBatchSize)
+        let input = stored.manifest.input
+        self.manifest = stored.manifest
+        self.engine = engine
+        self.parameterCount = network.parameterCount
+        self.coherence = network.head.coherence
+        self.alpha = stored.manifest.head.kind == .learned ? nil
+            : network.head.parameters.first { $0.name == "alpha" }?.value.data.first ?? stored.manifest.head.alpha
+        self.preprocessor = InputPreprocessor(
+            channels: input.shape[0], height: input.shape[1], width: input.shape[2],
+            normalization: try Normalization(mean: input.mean, std: input.std), resize: input.resize)
+        self.input = [Float](repeating: 0, count: settings.maxBatchSize * input.shape.reduce(1, *))
+        self.output = [Float](repeating: 0, count: settings.maxBatchSize * stored.manifest.head.classes)
+        let name = stored.location.deletingLastPathComponent().lastPathComponent
+        let owner = WeakBox<ServedModel>()
+        let statistics = self.statistics
+        self.batcher = DynamicBatcher(
+            label: "\(name).\(stored.version ?? 0)", settings: settings, computeQueue: computeQueue,
+            onBatch: { report in statistics.recordBatch(report); onBatch(report) }, compute: { rows in
+                guard let model = owner.value else { throw BatcherError.closed }
+                return try model.logits(rows)
+            })
+        owner.value = self
+    }
+
+    /// Logits for a batch of rows; runs on the compute queue, one batch at a time.
+    private func logits(_ rows: [[Float]]) throws -> [[Float]] {
+        let rowSize = preprocessor.rowSize
+        let classes = self.classes
+        input.withUnsafeMutableBufferPointer { buffer in
+            for (i, row) in rows.enumerated() {
+                row.withUnsafeBufferPointer { src in
+                    (buffer.baseAddress! + i * rowSize).update(from: src.baseAddress!, count: rowSize)
+                }
+            }
+        }
+        try input.withUnsafeBufferPointer { inBuffer in
+            try output.withUnsafeMutableBufferPointer { outBuffer in
+                try engine.logits(
+                    for: UnsafeBufferPointer(rebasing: inBuffer[0..<rows.count * rowSize]), batchSize: rows.count,
+                    into: UnsafeMutableBufferPointer(rebasing: outBuffer[0..<rows.count * classes]))
+            }
+        }
+        return (0..<rows.count).map { Array(output[$0 * classes..<($0 + 1) * classes]) }
+    }
+
+    /// Runs one request's rows through the batcher.
+    public func infer(_ rows: [[Float]]) async throws -> [[Float]] {
+        try await batcher.submit(rows)
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+
+/// What the service needs besides the HTTP transport's settings.
+public struct ServiceConfiguration: Sendable {
+    /// The model repository, `<models>/<name>/<version>/`.
+    public var modelsDirectory: URL
+    /// Where training jobs are recorded.
+    public var stateDirectory: URL
+    /// Where `folder:` training data sets are looked up; nil refuses them.
+    public var dataRoot: URL?
+    /// Batching for models without a config.json.
+    public var batching: DynamicBatcher<[Float], [Float]>.Settings
+    /// How often the repository is checked for new versions, in seconds; 0 disables polling.
+    public var pollInterval: TimeInterval
+    /// The most training jobs waiting to start.
+    public var maxQueuedTrainingJobs: Int
+    /// The BLAS thread count for inference and training.
+    public var computeThreads: Int
+
+    public init(
+        modelsDirectory: URL, stateDirectory: URL, dataRoot: URL? = nil,
+        batching: DynamicBatcher<[Float], [Float]>.Settings = .init(),
+        pollInterval: TimeInterval = 2, maxQueuedTrainingJobs: Int = 16,
+        computeThreads: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) {
+        self.modelsDirectory = modelsDirectory
+        self.stateDirectory = stateDirectory
+        self.dataRoot = dataRoot
+        self.batching = batching
+        self.pollInterval = pollInterval
+        self.maxQueuedTrainingJobs = maxQueuedTrainingJobs
+        self.computeThreads = computeThreads
+    }
+}

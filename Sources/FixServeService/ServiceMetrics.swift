@@ -1,0 +1,49 @@
+import Foundation
+
+/// The service's metric families and the few places that record them.
+struct ServiceMetrics {
+    let registry = MetricsRegistry()
+
+    static let latencyBuckets: [Double] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
+    static let batchBuckets: [Double] = [1, 2, 4, 8, 16, 32, 64, 128, 256]
+
+    init(inFlight: @escaping @Sendable () -> Double, queueDepth: @escaping @Sendable () -> [(MetricsRegistry.Labels, Double)]) {
+        registry.declare("fixserve_requests_total", kind: .counter, help: "HTTP requests by route and status.")
+        registry.declare("fixserve_request_duration_seconds", kind: .histogram,
+                         help: "Time from a complete request to its response, by route.", buckets: Self.latencyBuckets)
+        registry.declare("fixserve_queue_duration_seconds", kind: .histogram,
+                         help: "Time an inference waited for its batch, by model.", buckets: Self.latencyBuckets)
+        registry.declare("fixserve_compute_duration_seconds", kind: .histogram,
+                         help: "Time of one batched forward pass, by model.", buckets: Self.latencyBuckets)
+        registry.declare("fixserve_batch_size", kind: .histogram, help: "Inputs per batched forward pass, by model.",
+                         buckets: Self.batchBuckets)
+        registry.declare("fixserve_inference_count", kind: .counter, help: "Inputs inferred, by model and version.")
+        registry.declareGauge("fixserve_requests_in_flight", help: "Requests being handled.") { [([:], inFlight())] }
+        registry.declareGauge("fixserve_queue_depth", help: "Inputs waiting for a batch, by model.") {
+            queueDepth().map { (labels: $0.0, value: $0.1) }
+        }
+        registry.declareGauge("fixserve_process_resident_memory_bytes", help: "Resident set size of the process.") {
+            [([:], Self.residentBytes())]
+        }
+    }
+
+    func requestFinished(route: String, status: Int, seconds: Double) {
+        registry.add("fixserve_requests_total", ["route": route, "status": String(status)])
+        registry.observe("fixserve_request_duration_seconds", ["route": route], seconds)
+    }
+
+    func batchFinished(model: String, version: Int, report: DynamicBatcher<[Float], [Float]>.BatchReport) {
+        registry.observe("fixserve_batch_size", ["model": model], Double(report.rows))
+        registry.observe("fixserve_compute_duration_seconds", ["model": model], report.computeSeconds)
+        for wait in report.queueSeconds { registry.observe("fixserve_queue_duration_seconds", ["model": model], wait) }
+        registry.add("fixserve_inference_count", ["model": model, "version": String(version)], Double(report.rows))
+    }
+
+    /// RSS from /proc/self/statm (pages × page size); 0 where it cannot be read.
+    static func residentBytes() -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = Double(fields[1]) else { return 0 }
+        return pages * Double(sysconf(Int32(_SC_PAGESIZE)))
+    }
+}

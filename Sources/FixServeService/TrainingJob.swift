@@ -1,0 +1,130 @@
+import Foundation
+
+/// The lifecycle of one training job, as a state machine that returns what to do and does no I/O.
+///
+/// queued → running → succeeded | failed | cancelled; a queued job can be cancelled at once, a
+/// running one is asked to stop and becomes `cancelled` when its loop notices.
+public struct TrainingJob: Sendable, Codable, Equatable {
+    public enum State: String, Sendable, Codable {
+        case queued, running, succeeded, failed, cancelled
+
+        /// Whether the job can change state again.
+        public var isFinal: Bool { self == .succeeded || self == .failed || self == .cancelled }
+    }
+
+    /// Progress of a running job, updated once per reporting interval.
+    public struct Progress: Sendable, Codable, Equatable {
+        public var epoch: Int
+        public var epochs: Int
+        /// Samples seen in the current epoch.
+        public var samples: Int
+        public var samplesPerEpoch: Int
+        public var trainLoss: Double
+        public var trainAccuracy: Double
+        /// Test accuracy of the last finished epoch.
+        public var testAccuracy: Double?
+        public var samplesPerSecond: Double
+        /// Seconds until done, estimated from the rate so far.
+        public var etaSeconds: Double
+
+        public init(
+            epoch: Int, epochs: Int, samples: Int, samplesPerEpoch: Int, trainLoss: Double, trainAccuracy: Double,
+            testAccuracy: Double?, samplesPerSecond: Double, etaSeconds: Double
+        ) {
+            self.epoch = epoch
+            self.epochs = epochs
+            self.samples = samples
+            self.samplesPerEpoch = samplesPerEpoch
+            self.trainLoss = trainLoss
+            self.trainAccuracy = trainAccuracy
+            self.testAccuracy = testAccuracy
+            self.samplesPerSecond = samplesPerSecond
+            self.etaSeconds = etaSeconds
+        }
+    }
+
+    /// What the owner must do after an event.
+    public enum Action: Equatable, Sendable {
+        case none
+        /// Start the training loop for this job.
+        case startTraining
+        /// Tell the running loop to stop at its next check.
+        case signalStop
+        /// Announce the new state to watchers and persist it.
+        case publish
+    }
+
+    public enum Transition: Error, Equatable, CustomStringConvertible {
+        case notAllowed(from: State, event: String)
+        public var description: String {
+            switch self {
+            case let .notAllowed(from, event): return "a \(from.rawValue) job cannot \(event)"
+            }
+        }
+    }
+
+    public let id: String
+    public let request: TrainingRequest
+    public private(set) var state: State = .queued
+    public private(set) var progress: Progress?
+    public private(set) var stopRequested = false
+    /// The model version written on success, as "name/version".
+    public private(set) var result: String?
+    public private(set) var error: String?
+    public let created: Date
+    public private(set) var started: Date?
+    public private(set) var finished: Date?
+
+    public init(id: String, request: TrainingRequest, created: Date = Date()) {
+        self.id = id
+        self.request = request
+        self.created = created
+    }
+
+    /// The worker picked the job up.
+    public mutating func start(at time: Date = Date()) throws -> Action {
+        guard state == .queued else { throw Transition.notAllowed(from: state, event: "start") }
+        state = .running
+        started = time
+        return .startTraining
+    }
+
+    /// The loop reported progress.
+    public mutating func report(_ progress: Progress) -> Action {
+        guard state == .running else { return .none }
+        self.progress = progress
+        return .publish
+    }
+
+    /// The client asked to cancel.
+    public mutating func cancel(at time: Date = Date()) throws -> Action {
+        switch state {
+        case .queued:
+            state = .cancelled
+            finished = time
+            return .publish
+        case .running:
+            if stopRequested { return .none }
+            stopRequested = true
+            return .signalStop
+        case .succeeded, .failed, .cancelled:
+            throw Transition.notAllowed(from: state, event: "be cancelled")
+        }
+    }
+
+    /// The loop ended: with a stored model, an error, or because it was asked to stop.
+    public mutating func finish(model: String?, error: String?, at time: Date = Date()) -> Action {
+        guard state == .running else { return .none }
+        finished = time
+        if let error {
+            state = stopRequested ? .cancelled : .failed
+            self.error = stopRequested ? nil : error
+        } else if let model {
+            state = .succeeded
+            result = model
+        } else {
+            state = .cancelled
+        }
+        return .publish
+    }
+}

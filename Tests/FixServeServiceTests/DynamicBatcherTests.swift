@@ -1,0 +1,63 @@
+import Dispatch
+import Foundation
+import Testing
+@testable import FixServeService
+
+@Suite struct DynamicBatcherTests {
+    private let compute = DispatchQueue(label: "test.compute")
+
+    @Test func concurrentRequestsShareBatchesAndGetTheirOwnResults() async throws {
+        let sizes = BatchSizes()
+        let batcher = DynamicBatcher<Int, Int>(
+            label: "t", settings: .init(maxBatchSize: 16, maxQueueDelayMicroseconds: 20_000, maxQueueSize: 256),
+            computeQueue: compute, onBatch: { sizes.append($0.rows) }
+        ) { rows in rows.map { $0 * 10 } }
+        let results = try await withThrowingTaskGroup(of: (Int, [Int]).self) { group in
+            for i in 0..<48 { group.addTask { (i, try await batcher.submit([i, i + 1000])) } }
+            var all: [Int: [Int]] = [:]
+            for try await (i, r) in group { all[i] = r }
+            return all
+        }
+        for i in 0..<48 { #expect(results[i] == [i * 10, (i + 1000) * 10]) }
+        #expect(sizes.values.reduce(0, +) == 96)
+        #expect(sizes.values.max()! > 2, "batches: \(sizes.values)")
+        #expect(sizes.values.allSatisfy { $0 <= 16 })
+    }
+
+    @Test func refusesRequestsLargerThanABatchAndAFullQueue() async throws {
+        let gate = DispatchSemaphore(value: 0)
+        let batcher = DynamicBatcher<Int, Int>(
+            label: "t", settings: .init(maxBatchSize: 4, maxQueueDelayMicroseconds: 0, maxQueueSize: 4),
+            computeQueue: compute
+        ) { rows in gate.wait(); return rows }
+        await #expect(throws: BatcherError.batchTooLarge(rows: 5, maxBatchSize: 4)) {
+            try await batcher.submit([1, 2, 3, 4, 5])
+        }
+        // The first batch blocks in compute; then fill the queue and overflow it.
+        let first = Task { try await batcher.submit([1, 2, 3, 4]) }
+        try await Task.sleep(for: .milliseconds(50))
+        let second = Task { try await batcher.submit([5, 6, 7, 8]) }
+        try await Task.sleep(for: .milliseconds(50))
+        await #expect(throws: BatcherError.queueFull(queued: 4, maxQueueSize: 4)) { try await batcher.submit([9]) }
+        gate.signal(); gate.signal()
+        #expect(try await first.value == [1, 2, 3, 4])
+        #expect(try await second.value == [5, 6, 7, 8])
+    }
+
+    @Test func aFailingBatchFailsOnlyItsOwnRequests() async throws {
+        struct Boom: Error {}
+        let batcher = DynamicBatcher<Int, Int>(
+            label: "t", settings: .init(maxBatchSize: 1, maxQueueDelayMicroseconds: 0, maxQueueSize: 8),
+            computeQueue: compute
+        ) { rows in if rows == [13] { throw Boom() }; return rows }
+        await #expect(throws: Boom.self) { try await batcher.submit([13]) }
+        #expect(try await batcher.submit([7]) == [7])
+    }
+}
+
+private final class BatchSizes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var storage: [Int] = []
+    func append(_ n: Int) { lock.withLock { storage.append(n) } }
+    var values: [Int] { lock.withLock { storage } }
+}

@@ -1,0 +1,122 @@
+import Datasets
+import FixServeService
+import Foundation
+import HTTPServer
+import ImageCodec
+import Logging
+import ModelStore
+import Numerics
+
+/// The real server on a loopback ephemeral port, serving a small model the test writes into a
+/// temporary repository.
+final class ServiceTestServer {
+    static let labels = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+
+    let root: URL
+    let server: FixServeServer
+    var port: Int { server.port }
+    var base: String { "http://127.0.0.1:\(port)" }
+    var models: URL { root.appendingPathComponent("models") }
+
+    init(batching: DynamicBatcher<[Float], [Float]>.Settings = .init(maxBatchSize: 64, maxQueueDelayMicroseconds: 2000, maxQueueSize: 1024),
+         limits: HTTPServerConfiguration.Limits = .init()) throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("fixserve-service-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try Self.writeModel(named: "tiny", into: root.appendingPathComponent("models"), seed: 5)
+        var logger = Logger(label: "service-test")
+        logger.logLevel = .warning
+        server = try FixServeServer.start(
+            service: ServiceConfiguration(
+                modelsDirectory: root.appendingPathComponent("models"), stateDirectory: root.appendingPathComponent("state"),
+                dataRoot: root, batching: batching, pollInterval: 0.2, computeThreads: 1),
+            http: HTTPServerConfiguration(host: "127.0.0.1", port: 0, limits: limits), logger: logger)
+    }
+
+    func stop() async {
+        await server.shutdown(deadline: .now() + 5)
+        try? FileManager.default.removeItem(at: root)
+    }
+
+    /// A small CNN with a Hadamard head over 28×28 gray images, random but fixed weights.
+    @discardableResult
+    static func writeModel(named name: String, into models: URL, seed: UInt64, head kind: HeadKind = .hadamard) throws -> StoredModel {
+        let backbone: [LayerSpec] = [
+            .conv2d(inChannels: 1, outChannels: 4, kernel: 3, stride: 1, padding: 1, bias: false),
+            .batchNorm2d(channels: 4, epsilon: 1e-5, momentum: 0.1), .relu, .maxPool2d(kernel: 2, stride: 2),
+            .flatten, .linear(inFeatures: 4 * 14 * 14, outFeatures: 16, bias: true), .relu,
+        ]
+        let head = HeadSpec(kind: kind, features: 16, classes: 10, alpha: 4, alphaLearned: true, bias: true, seed: seed)
+        let network = try Network(backbone: backbone, inputShape: [1, 28, 28], head: try makeHead(head), seed: seed)
+        var tensors = StoredModel.tensors(of: network)
+        // Non-zero biases so that every part of the head shows in the logits.
+        if kind != .learned { tensors["head.bias"] = Tensor(shape: [10], data: (0..<10).map { Float($0) * 0.05 - 0.2 }) }
+        let manifest = ModelManifest(
+            input: ModelInput(shape: [1, 28, 28], colorMode: .gray, resize: .stretch, mean: [0.286], std: [0.353]),
+            backbone: backbone, head: head, labels: labels,
+            provenance: ModelProvenance(dataset: "synthetic", command: "test", seed: seed, metrics: ["test_accuracy": 0.1]))
+        return try StoredModel.save(manifest: manifest, tensors: tensors, into: models.appendingPathComponent(name))
+    }
+
+    /// Distinct test images: gray 28×28 PNGs and a few RGB JPEGs of other sizes.
+    static func images(count: Int, seed: UInt64 = 9) throws -> [(name: String, bytes: [UInt8])] {
+        var generator = SeededGenerator(seed: seed)
+        return try (0..<count).map { i in
+            if i % 4 == 3 {
+                let pixels = (0..<(40 * 30 * 3)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+                let image = try Image(width: 40, height: 30, mode: .rgb, pixels: pixels)
+                return ("image\(i).jpg", try image.jpegData(quality: 90))
+            }
+            // Blobs rather than noise, so classes differ between images.
+            let cx = Int(generator.next() % 28), cy = Int(generator.next() % 28), r = 3 + Int(generator.next() % 10)
+            var pixels = [UInt8](repeating: 0, count: 28 * 28)
+            for y in 0..<28 { for x in 0..<28 where (x - cx) * (x - cx) + (y - cy) * (y - cy) < r * r { pixels[y * 28 + x] = 200 } }
+            return ("image\(i).png", try Image(width: 28, height: 28, mode: .gray, pixels: pixels).pngData())
+        }
+    }
+}
+
+/// Runs client programs with a time limit; output goes to files so large outputs never block.
+enum Client {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func run(_ executable: String, _ arguments: [String], timeout: Double = 120) throws -> Result {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("client-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let out = directory.appendingPathComponent("out"), err = directory.appendingPathComponent("err")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        try process.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning { process.terminate(); process.waitUntilExit() }
+        return Result(status: process.terminationStatus,
+                      stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+                      stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+    }
+
+    /// curl with the given arguments; the last line of stdout is the HTTP status (`-w`).
+    static func curl(_ arguments: [String], timeout: Double = 60) throws -> (status: Int, body: String) {
+        let result = try run("/usr/bin/curl", ["-s", "-S", "--max-time", "30", "-w", "\n%{http_code}"] + arguments, timeout: timeout)
+        var lines = result.stdout.components(separatedBy: "\n")
+        let status = Int(lines.popLast() ?? "") ?? -1
+        return (status, lines.joined(separator: "\n"))
+    }
+
+    static let pythonAvailable: Bool = {
+        (try? run("/usr/bin/env", ["python3", "-c", "import httpx, tritonclient.http, numpy"]).status) == 0
+    }()
+
+    static var scripts: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Clients")
+    }
+}
