@@ -72,7 +72,10 @@ import Testing
         let models = root.appendingPathComponent("models")
         // The spec's examples name the model `fashion`: serve one, so that they reach a model.
         try ServiceTestServer.writeModel(named: "fashion", into: models, seed: 7)
-        try ServiceTestServer.writeModel(named: "tiny", into: models, seed: 5)
+        // Models of the other head kinds, whose info has other fields; schemathesis finds their
+        // names in /v1/models and the repository index.
+        try ServiceTestServer.writeModel(named: "orthonormal", into: models, seed: 5, head: .orthonormal)
+        try ServiceTestServer.writeModel(named: "learned", into: models, seed: 6, head: .learned)
         var logger = Logger(label: "openapi-test")
         logger.logLevel = .error
         let server = try FixServeServer.start(

@@ -22,6 +22,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+import tempfile
 
 CONFORMANCE = [
     "not_a_server_error",
@@ -49,11 +50,13 @@ def schemathesis(arguments, timeout):
     here = os.path.dirname(os.path.abspath(__file__))
     environment["PYTHONPATH"] = os.pathsep.join(filter(None, [here, environment.get("PYTHONPATH")]))
     environment["SCHEMATHESIS_HOOKS"] = "schemathesis_hooks"
-    try:
-        return subprocess.run(command, timeout=timeout, env=environment).returncode
-    except subprocess.TimeoutExpired:
-        print(f"schemathesis did not finish within {timeout:.0f} s", flush=True)
-        return 1
+    # schemathesis keeps a cache in the working directory; keep it out of the package.
+    with tempfile.TemporaryDirectory(prefix="schemathesis-") as scratch:
+        try:
+            return subprocess.run(command, timeout=timeout, env=environment, cwd=scratch).returncode
+        except subprocess.TimeoutExpired:
+            print(f"schemathesis did not finish within {timeout:.0f} s", flush=True)
+            return 1
 
 
 def main():
