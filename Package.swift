@@ -77,7 +77,9 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "ImageCodec", "Numerics"]),
         .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore", "Numerics"], exclude: ["Reference"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TLS"]),
-        .testTarget(name: "FixServeServiceTests", dependencies: ["FixServeService", "HTTPServer", "ModelStore", "Numerics"]),
+        .testTarget(name: "FixServeServiceTests", dependencies: [
+            "FixServeService", "HTTPServer", "ModelStore", "Numerics", "Datasets", "ImageCodec",
+        ], exclude: ["Clients"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -93,7 +93,8 @@ extension ModelService {
         return .json(index)
     }
 
-    func loadModel(_ parameters: [String: String]) throws -> HTTPResponse {
+    func loadModel(_ request: HTTPRequest, _ parameters: [String: String]) throws -> HTTPResponse {
+        try Self.requireJSON(request, allowingEmpty: true)
         let name = parameters["model"] ?? ""
         guard ModelName.isValid(name) else { throw ServiceError.badRequest("model name \"\(name)\" is not valid") }
         try repository.load(name)
@@ -104,7 +105,8 @@ extension ModelService {
         return .json([String: Any]())
     }
 
-    func unloadModel(_ parameters: [String: String]) throws -> HTTPResponse {
+    func unloadModel(_ request: HTTPRequest, _ parameters: [String: String]) throws -> HTTPResponse {
+        try Self.requireJSON(request, allowingEmpty: true)
         try repository.unload(parameters["model"] ?? "")
         return .json([String: Any]())
     }

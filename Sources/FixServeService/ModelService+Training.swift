@@ -4,6 +4,7 @@ import HTTPServer
 /// Training jobs over REST: submit, list, inspect, cancel, and follow as server-sent events.
 extension ModelService {
     func submitTrainingJob(_ request: HTTPRequest) throws -> HTTPResponse {
+        try Self.requireJSON(request)
         guard !request.body.isEmpty else {
             throw ServiceError.badRequest("the request body is empty; send a JSON training request such as {\"model\": \"my-model\"}")
         }
@@ -18,6 +19,18 @@ extension ModelService {
         var response = HTTPResponse.json(encoding: job, status: 202)
         response.headers.add(name: "location", value: "/v1/training/jobs/\(job.id)")
         return response
+    }
+
+    /// State-changing POSTs take JSON only: the content types a browser may send to another site
+    /// without asking first (text/plain, forms) cannot start trainings or unload models.
+    static func requireJSON(_ request: HTTPRequest, allowingEmpty: Bool = false) throws {
+        let type = (request.headers["content-type"] ?? "").split(separator: ";").first
+            .map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        if allowingEmpty && request.body.isEmpty && (type.isEmpty || type == "application/json") { return }
+        guard type == "application/json" else {
+            throw ServiceError.unsupportedMediaType(
+                "this endpoint takes a JSON body with content-type application/json, not \"\(type.isEmpty ? "(none)" : type)\"")
+        }
     }
 
     func trainingJobs() -> HTTPResponse {

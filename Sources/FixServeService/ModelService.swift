@@ -93,8 +93,8 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         add("POST", "/v2/models/{model}/infer", { s, r, p in try await s.infer(r, p) })
         add("POST", "/v2/models/{model}/versions/{version}/infer", { s, r, p in try await s.infer(r, p) })
         add("POST", "/v2/repository/index", { s, _, _ in s.repositoryIndex() })
-        add("POST", "/v2/repository/models/{model}/load", { s, _, p in try s.loadModel(p) })
-        add("POST", "/v2/repository/models/{model}/unload", { s, _, p in try s.unloadModel(p) })
+        add("POST", "/v2/repository/models/{model}/load", { s, r, p in try s.loadModel(r, p) })
+        add("POST", "/v2/repository/models/{model}/unload", { s, r, p in try s.unloadModel(r, p) })
         // TorchServe-style.
         add("GET", "/ping", { s, _, _ in s.ping() })
         add("POST", "/predictions/{model}", { s, r, p in try await s.predict(r, p) })

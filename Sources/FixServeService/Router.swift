@@ -33,6 +33,7 @@ struct Router<Handler> {
     func match(method: String, path: String) -> Result<Match, MissError> {
         let pieces = path.split(separator: "/", omittingEmptySubsequences: true)
         var allowed: [String] = []
+        var best: (match: Match, literals: Int)?
         for route in routes where route.segments.count == pieces.count {
             var parameters: [String: String] = [:]
             var matched = true
@@ -45,10 +46,16 @@ struct Router<Handler> {
             }
             guard matched else { continue }
             if route.method == method || (method == "HEAD" && route.method == "GET") {
-                return .success(Match(handler: route.handler, parameters: parameters))
+                // A literal segment beats a parameter: /v2/models/stats is not the model "stats".
+                let literals = route.segments.filter { if case .literal = $0 { return true } else { return false } }.count
+                if literals > (best?.literals ?? -1) {
+                    best = (Match(handler: route.handler, parameters: parameters), literals)
+                }
+            } else {
+                allowed.append(route.method)
             }
-            allowed.append(route.method)
         }
+        if let best { return .success(best.match) }
         return .failure(MissError(miss: allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)))
     }
 

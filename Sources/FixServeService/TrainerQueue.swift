@@ -45,8 +45,8 @@ public final class TrainerQueue: @unchecked Sendable {
             jobs[job.id] = job
             order.append(job.id)
             waiting.append(job.id)
+            persist(job)
         }
-        persist(job)
         pump()
         return job
     }
@@ -66,6 +66,7 @@ public final class TrainerQueue: @unchecked Sendable {
             do { _ = try job.cancel() } catch { throw ServiceError(status: 409, "\(error)") }
             jobs[id] = job
             waiting.removeAll { $0 == id }
+            if job.state.isFinal { persist(job) }
             return job
         }
         publish(updated)
@@ -96,6 +97,7 @@ public final class TrainerQueue: @unchecked Sendable {
             guard (try? job.start()) == .startTraining else { return nil }
             busy = true
             jobs[job.id] = job
+            persist(job)
             return job
         }
         guard let job = next else { return }
@@ -124,14 +126,15 @@ public final class TrainerQueue: @unchecked Sendable {
             guard var job = jobs[id] else { return nil }
             let action = change(&job)
             jobs[id] = job
+            // Progress is not written; state changes are, before anyone can see them.
+            if action == .publish && job.state != .running { persist(job) }
             return action == .publish ? job : nil
         }
         if let changed { publish(changed) }
     }
 
+    /// Tells the watchers; the state directory already holds the change.
     private func publish(_ job: TrainingJob) {
-        // Persist first: a watcher that sees the final state may read the state directory next.
-        if job.state != .running || job.progress == nil { persist(job) }
         let targets = lock.withLock { Array((watchers[job.id] ?? [:]).values) }
         for continuation in targets {
             continuation.yield(job)
@@ -141,6 +144,7 @@ public final class TrainerQueue: @unchecked Sendable {
 
     // MARK: - State directory
 
+    /// Writes one job's file; called with `lock` held, so the file never lags behind what readers see.
     private func persist(_ job: TrainingJob) {
         guard let stateDirectory else { return }
         let url = stateDirectory.appendingPathComponent("jobs").appendingPathComponent("\(job.id).json")

@@ -83,6 +83,10 @@ import Testing
                  body: json("hello"), status: 415, mentions: "text/plain"),
             Case(name: "deeply nested JSON", path: infer, contentType: "application/json",
                  body: json(String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000)), status: 400, mentions: "deeper"),
+            Case(name: "a training request a browser form could send", path: "/v1/training/jobs", contentType: "text/plain",
+                 body: json(#"{"model":"x"}"#), status: 415, mentions: "application/json"),
+            Case(name: "an unload a browser form could send", path: "/v2/repository/models/tiny/unload",
+                 contentType: "application/x-www-form-urlencoded", body: json("a=b"), status: 415, mentions: "application/json"),
             Case(name: "a bad training request", path: "/v1/training/jobs", contentType: "application/json",
                  body: json(#"{"model":"x","epochs":"many"}"#), status: 400, mentions: "epochs"),
         ]

@@ -34,11 +34,7 @@ CONFORMANCE = [
 
 # Operations left out of pass 1 because the server answers them wrongly; each entry names the
 # failing request. Remove an entry once the server is fixed.
-KNOWN_SERVER_BUGS = [
-    # GET /v2/models/stats answers 404 "no model named 'stats'": the route /v2/models/{model}
-    # is matched first.
-    "allModelStats",
-]
+KNOWN_SERVER_BUGS = []
 # Also a server bug, worked around in schemathesis_hooks.py: POST /v1/training/jobs accepts a
 # JSON body sent as text/plain or multipart/form-data (queues a job; a cross-site form can).
 
