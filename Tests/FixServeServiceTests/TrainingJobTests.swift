@@ -68,14 +68,16 @@ import Testing
     }
 
     @Test func cancelStopsARunningJob() async throws {
+        // The runner waits (at most a minute) for the stop request, as a training loop would.
         let queue = TrainerQueue(stateDirectory: nil) { _, _, shouldStop in
-            for _ in 0..<500 where !shouldStop() { Thread.sleep(forTimeInterval: 0.01) }
+            for _ in 0..<6000 where !shouldStop() { Thread.sleep(forTimeInterval: 0.01) }
             struct Stopped: Error {}
             throw Stopped()
         }
         let job = try queue.submit(TrainingRequest(model: "a"))
         let updates = try #require(queue.updates(of: job.id))
-        try await Task.sleep(for: .milliseconds(50))
+        for _ in 0..<3000 where queue.job(job.id)?.state != .running { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(queue.job(job.id)?.state == .running)
         _ = try queue.cancel(job.id)
         var last: TrainingJob?
         for await update in updates { last = update }
