@@ -274,10 +274,11 @@ def interval(run: Run) -> tuple[float, float]:
 
 
 def overlapping(run: Run, runs: list[Run]) -> int:
-    """How many other runs of the experiment trained at the same time as this one (sharing the CPU)."""
+    """The most other runs of the experiment that trained at one moment during this run (sharing the CPU)."""
     start, end = interval(run)
-    return sum(1 for other in runs if other.ok and other is not run
-               and interval(other)[0] < end and interval(other)[1] > start)
+    others = [interval(other) for other in runs if other.ok and other is not run]
+    moments = [start] + [s for s, _ in others if start < s < end]
+    return max(sum(1 for s, e in others if s <= moment < e) for moment in moments)
 
 
 def summary(runs: list[Run]) -> dict:
@@ -429,7 +430,7 @@ class Report:
         add(f"Budget: {self.budgets['main'].describe()}.\n")
         add("| head | test accuracy % | validation accuracy % | final train loss | final train accuracy % | "
             "parameters (total) | head parameters | head share | head stored bytes (learned head of the same shape) | "
-            "training time | other runs alongside |")
+            "training time | most other runs at once |")
         add("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for config, s, runs in self.group("main"):
             if not s["ok"]:
@@ -503,10 +504,14 @@ class Report:
             learned = main["learned"]["test"][0] * 100
             gaps = {h: main[h]["test"][0] * 100 - learned for h in ("orthonormal", "hadamard")}
             holds = all(abs(g) <= TARGET_GAP_POINTS for g in gaps.values())
+            better = all(g > TARGET_GAP_POINTS for g in gaps.values())
+            verdict = ("**met**" if holds else
+                       f"**not met in the strict sense, in the fixed heads' favour**: both are more accurate than the "
+                       f"learned head by more than {TARGET_GAP_POINTS} points, so the paper's claim that fixing the head "
+                       "costs no accuracy holds here" if better else "**not met**")
             add(f"- **(a) Equal accuracy.** Learned head {learned:.2f}% test; orthonormal "
                 f"{gaps['orthonormal']:+.2f} points, Hadamard {gaps['hadamard']:+.2f} points. The target (both fixed "
-                f"heads within {TARGET_GAP_POINTS} points of the learned head) is "
-                f"**{'met' if holds else 'not met'}**.{noise}")
+                f"heads within {TARGET_GAP_POINTS} points of the learned head) is {verdict}.{noise}")
             losses = {h: main[h]["train_loss"][0] for h in ("learned", "orthonormal", "hadamard")}
             higher = all(losses[h] > losses["learned"] for h in ("orthonormal", "hadamard"))
             add(f"- **(b) Higher final train loss with fixed heads.** Final train loss: learned {losses['learned']:.4f}, "
@@ -521,7 +526,13 @@ class Report:
                     f"**{'yes' if t[0] <= 600 else 'no, it took longer'}**. (The cosine schedule spans the whole run, "
                     "so an earlier epoch is not the same as a shorter run.)")
             else:
-                add("- **92% within 10 minutes.** No fixed-head run reached 92% test accuracy in this budget: **no**.")
+                best = max(((final(run, "test_accuracy"), train_seconds(run), run.config.head)
+                            for config, _, runs in self.group("main") if config.head != "learned"
+                            for run in runs if run.ok), default=None)
+                detail = (f" (best: {HEAD_TITLES[best[2]]}, {best[0] * 100:.2f}% after {best[1] / 60:.1f} min of "
+                          "training on the loaded machine)") if best else ""
+                add(f"- **92% within 10 minutes.** No fixed-head run reached 92% test accuracy in this budget{detail}: "
+                    "**no**.")
         alpha = {config.slug: s for config, s, _ in self.group("alpha")}
         if all(alpha.get(k, {}).get("ok") for k in ("fixed-0.1", "learned")):
             small, learned = alpha["fixed-0.1"], alpha["learned"]
@@ -546,10 +557,17 @@ class Report:
                 f"{' (the optimiser drove α negative to suppress that class, which also flips every other class direction)' if rows['keep-ones']['alpha'][0] < 0 else ''}.")
         narrow = {config.slug: s for config, s, _ in self.group("narrow")}
         if all(narrow.get(h, {}).get("ok") for h in ("learned", "orthonormal", "hadamard")):
-            gaps = {h: (narrow[h]["test"][0] - narrow["learned"]["test"][0]) * 100 for h in ("orthonormal", "hadamard")}
-            add(f"- **N close to C.** With N = 16 features for C = 10 classes, the fixed heads are "
-                f"{gaps['orthonormal']:+.2f} (orthonormal) and {gaps['hadamard']:+.2f} (Hadamard) points from the learned "
-                "head. The paper's caveat is that fixed heads need N ≥ C with room to spare; FixServe refuses C > N outright.")
+            tests = {h: narrow[h]["test"][0] * 100 for h in ("learned", "orthonormal", "hadamard")}
+            collapsed = narrow["learned"]["train_accuracy"][0] < 0.2
+            comparison = ("the learned head collapsed to chance (below), so there is no fair learned baseline here; "
+                          if collapsed else f"the learned head reaches {tests['learned']:.2f}%; ")
+            add(f"- **N close to C.** With N = 16 features for C = 10 classes, {comparison}the fixed heads reach "
+                f"{tests['orthonormal']:.2f}% (orthonormal) and {tests['hadamard']:.2f}% (Hadamard) test accuracy"
+                + (f", against {rows['skip-ones']['test'][0] * 100:.2f}% (Hadamard) and {alpha['learned']['test'][0] * 100:.2f}% "
+                   "(orthonormal) for the N = 128 network at the same reduced budget (tables above)"
+                   if rows.get("skip-ones", {}).get("ok") and alpha.get("learned", {}).get("ok") else "")
+                + ". The paper's caveat is that fixed heads need N ≥ C with room to spare; FixServe refuses "
+                "C > N outright (below the table).")
         for config, s, runs in self.group("narrow"):
             for run in runs:
                 if run.ok and final(run, "train_accuracy") < 0.2:
