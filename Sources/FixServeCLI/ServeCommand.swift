@@ -26,7 +26,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Most inputs waiting per model before 503.") var maxQueueSize = Environment.int("max-queue-size", 1024)
     @Option(help: "Seconds between repository scans for new versions (0 disables).")
     var pollInterval = Environment.double("poll-interval", 2)
-    @Option(help: "Threads for inference and training.") var threads = Environment.int("threads", ProcessInfo.processInfo.activeProcessorCount)
+    @Option(help: "BLAS threads for inference and training (process-wide).")
+    var threads = Environment.int("threads", ProcessInfo.processInfo.activeProcessorCount)
+    @Option(help: "Model instances per version: batches that may compute at once, each with its own buffers.")
+    var instances = Environment.int("instances", 1)
     @Option(help: "Largest request body in bytes.") var maxBodySize = Environment.int("max-body-size", 64 << 20)
     @Option(help: "Seconds in-flight requests get on SIGTERM.") var shutdownGrace = Environment.double("shutdown-grace", 10)
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = Environment.string("log-level", "info")
@@ -34,7 +37,7 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535, got \(port)") }
         guard tlsCert.isEmpty == tlsKey.isEmpty else { throw ValidationError("--tls-cert and --tls-key go together") }
-        guard maxBatchSize > 0, maxQueueSize > 0, maxQueueDelayUs >= 0, threads > 0, maxBodySize > 0 else {
+        guard maxBatchSize > 0, maxQueueSize > 0, maxQueueDelayUs >= 0, threads > 0, instances > 0, maxBodySize > 0 else {
             throw ValidationError("batch size, queue size, threads and body size must be positive; the delay non-negative")
         }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
@@ -50,7 +53,8 @@ struct ServeCommand: AsyncParsableCommand {
         let service = ServiceConfiguration(
             modelsDirectory: URL(fileURLWithPath: models), stateDirectory: URL(fileURLWithPath: state),
             dataRoot: dataRoot.isEmpty ? nil : URL(fileURLWithPath: dataRoot),
-            batching: .init(maxBatchSize: maxBatchSize, maxQueueDelayMicroseconds: maxQueueDelayUs, maxQueueSize: maxQueueSize),
+            batching: .init(maxBatchSize: maxBatchSize, maxQueueDelayMicroseconds: maxQueueDelayUs, maxQueueSize: maxQueueSize,
+                            instances: instances),
             pollInterval: pollInterval, computeThreads: threads)
         let server = try FixServeServer.start(service: service, http: http, logger: logger)
         for status in server.service.repository.statuses() {

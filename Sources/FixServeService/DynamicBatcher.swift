@@ -6,7 +6,8 @@ import Foundation
 ///
 /// One serial queue owns the pending requests. A request posts its rows and waits for its own
 /// results; the loop forms a batch of whole requests (at most `maxBatchSize` rows), runs one
-/// compute call off the loop, and hands each request the rows that are its own. While a batch is
+/// compute call off the loop on an idle model instance (at most `instances` at once), and hands
+/// each request the rows that are its own. While a batch is
 /// computing, new requests gather, so the next batch forms from them at once. A failing batch
 /// fails only its own requests.
 public final class DynamicBatcher<Row: Sendable, Result: Sendable>: @unchecked Sendable {
@@ -18,11 +19,25 @@ public final class DynamicBatcher<Row: Sendable, Result: Sendable>: @unchecked S
         public var maxQueueDelayMicroseconds: Int
         /// The most rows waiting; a request that would exceed it is refused (HTTP 503).
         public var maxQueueSize: Int
+        /// How many batches may compute at once (model instances, each with its own buffers).
+        public var instances: Int
 
-        public init(maxBatchSize: Int = 64, maxQueueDelayMicroseconds: Int = 0, maxQueueSize: Int = 1024) {
+        public init(maxBatchSize: Int = 64, maxQueueDelayMicroseconds: Int = 0, maxQueueSize: Int = 1024, instances: Int = 1) {
             self.maxBatchSize = maxBatchSize
             self.maxQueueDelayMicroseconds = maxQueueDelayMicroseconds
             self.maxQueueSize = maxQueueSize
+            self.instances = max(1, instances)
+        }
+
+        private enum CodingKeys: String, CodingKey { case maxBatchSize, maxQueueDelayMicroseconds, maxQueueSize, instances }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(
+                maxBatchSize: try c.decode(Int.self, forKey: .maxBatchSize),
+                maxQueueDelayMicroseconds: try c.decode(Int.self, forKey: .maxQueueDelayMicroseconds),
+                maxQueueSize: try c.decode(Int.self, forKey: .maxQueueSize),
+                instances: try c.decodeIfPresent(Int.self, forKey: .instances) ?? 1)
         }
     }
 
@@ -39,7 +54,9 @@ public final class DynamicBatcher<Row: Sendable, Result: Sendable>: @unchecked S
     }
 
     /// Runs one batch: rows in, one result per row out, same order.
-    public typealias Compute = @Sendable ([Row]) throws -> [Result]
+    /// Runs one batch on model instance `instance` (0 ..< `instances`; no two batches share one):
+    /// rows in, one result per row out, same order.
+    public typealias Compute = @Sendable (_ rows: [Row], _ instance: Int) throws -> [Result]
 
     private struct Pending {
         var rows: [Row]
@@ -54,7 +71,8 @@ public final class DynamicBatcher<Row: Sendable, Result: Sendable>: @unchecked S
     private let computeQueue: DispatchQueue
     private var pending: [Pending] = []
     private var pendingRows = 0
-    private var isComputing = false
+    /// Instances not computing a batch.
+    private var idleInstances: [Int]
     private var flushScheduled = false
     private var closed = false
 
@@ -70,6 +88,7 @@ public final class DynamicBatcher<Row: Sendable, Result: Sendable>: @unchecked S
         self.onBatch = onBatch
         self.computeQueue = computeQueue
         self.loop = DispatchQueue(label: "fixserve.batcher.\(label)")
+        self.idleInstances = Array((0..<settings.instances).reversed())
     }
 
     /// The number of rows waiting (not yet computing).
@@ -104,14 +123,14 @@ public final class DynamicBatcher<Row: Sendable, Result: Sendable>: @unchecked S
         }
         pending.append(request)
         pendingRows += request.rows.count
-        if isComputing { return }  // the running batch's completion forms the next one
+        if idleInstances.isEmpty { return }  // a running batch's completion forms the next one
         if pendingRows >= settings.maxBatchSize || settings.maxQueueDelayMicroseconds == 0 {
             startBatch()
         } else if !flushScheduled {
             flushScheduled = true
             loop.asyncAfter(deadline: .now() + .microseconds(settings.maxQueueDelayMicroseconds)) {
                 self.flushScheduled = false
-                if !self.isComputing && !self.pending.isEmpty { self.startBatch() }
+                if !self.idleInstances.isEmpty && !self.pending.isEmpty { self.startBatch() }
             }
         }
     }
@@ -126,12 +145,12 @@ public final class DynamicBatcher<Row: Sendable, Result: Sendable>: @unchecked S
         let taken = Array(pending.prefix(count))
         pending.removeFirst(count)
         pendingRows -= rows
-        isComputing = true
+        let instance = idleInstances.removeLast()
         let started = DispatchTime.now()
         computeQueue.async {
             let batchRows = taken.flatMap(\.rows)
             let computeStart = DispatchTime.now()
-            let outcome = Swift.Result { try self.compute(batchRows) }
+            let outcome = Swift.Result { try self.compute(batchRows, instance) }
             let computeSeconds = seconds(from: computeStart, to: .now())
             switch outcome {
             case .success(let results) where results.count == batchRows.count:
@@ -151,7 +170,7 @@ public final class DynamicBatcher<Row: Sendable, Result: Sendable>: @unchecked S
                 queueSeconds: taken.map { seconds(from: $0.enqueued, to: started) },
                 computeSeconds: computeSeconds))
             self.loop.async {
-                self.isComputing = false
+                self.idleInstances.append(instance)
                 // Requests that gathered during the compute have waited long enough already.
                 if !self.pending.isEmpty { self.startBatch() }
             }

@@ -51,7 +51,7 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
             if FileManager.default.fileExists(atPath: modelDirectory.appendingPathComponent(ModelConfig.fileName).path) {
                 let config = try ModelConfig.load(fromModelDirectory: modelDirectory)
                 settings = .init(maxBatchSize: config.maxBatchSize, maxQueueDelayMicroseconds: config.maxQueueDelayMicroseconds,
-                                 maxQueueSize: config.maxQueueSize)
+                                 maxQueueSize: config.maxQueueSize, instances: defaults.instances)
             }
             return try ServedModel(stored: stored, settings: settings, computeQueue: computeQueue) { report in
                 metrics.batchFinished(model: name, version: version, report: report)

@@ -21,9 +21,20 @@ public final class ServedModel: @unchecked Sendable {
     public let statistics = ModelStatistics()
     public var labels: [String] { manifest.labels }
     public var classes: Int { manifest.head.classes }
-    private let engine: InferenceEngine
-    private var input: [Float]
-    private var output: [Float]
+    /// One engine and its buffers per instance; the batcher never runs two batches on one.
+    private let instances: [Instance]
+
+    private final class Instance: @unchecked Sendable {
+        let engine: InferenceEngine
+        var input: [Float]
+        var output: [Float]
+
+        init(engine: InferenceEngine, rowSize: Int, classes: Int) {
+            self.engine = engine
+            input = [Float](repeating: 0, count: engine.maxBatchSize * rowSize)
+            output = [Float](repeating: 0, count: engine.maxBatchSize * classes)
+        }
+    }
 
     /// Builds the network from a validated stored model and starts its batcher.
     ///
@@ -35,10 +46,13 @@ public final class ServedModel: @unchecked Sendable {
         onBatch: @escaping @Sendable (DynamicBatcher<[Float], [Float]>.BatchReport) -> Void
     ) throws {
         let network = try stored.makeNetwork()
-        let engine = try InferenceEngine(network: network, maxBatchSize: settings.maxBatchSize)
         let input = stored.manifest.input
+        let rowSize = input.shape.reduce(1, *)
+        self.instances = try (0..<settings.instances).map { _ in
+            Instance(engine: try InferenceEngine(network: network, maxBatchSize: settings.maxBatchSize),
+                     rowSize: rowSize, classes: stored.manifest.head.classes)
+        }
         self.manifest = stored.manifest
-        self.engine = engine
         self.parameterCount = network.parameterCount
         self.coherence = network.head.coherence
         self.alpha = stored.manifest.head.kind == .learned ? nil
@@ -46,39 +60,38 @@ public final class ServedModel: @unchecked Sendable {
         self.preprocessor = InputPreprocessor(
             channels: input.shape[0], height: input.shape[1], width: input.shape[2],
             normalization: try Normalization(mean: input.mean, std: input.std), resize: input.resize)
-        self.input = [Float](repeating: 0, count: settings.maxBatchSize * input.shape.reduce(1, *))
-        self.output = [Float](repeating: 0, count: settings.maxBatchSize * stored.manifest.head.classes)
         let name = stored.location.deletingLastPathComponent().lastPathComponent
         let owner = WeakBox<ServedModel>()
         let statistics = self.statistics
         self.batcher = DynamicBatcher(
             label: "\(name).\(stored.version ?? 0)", settings: settings, computeQueue: computeQueue,
-            onBatch: { report in statistics.recordBatch(report); onBatch(report) }, compute: { rows in
+            onBatch: { report in statistics.recordBatch(report); onBatch(report) }, compute: { rows, instance in
                 guard let model = owner.value else { throw BatcherError.closed }
-                return try model.logits(rows)
+                return try model.logits(rows, on: instance)
             })
         owner.value = self
     }
 
-    /// Logits for a batch of rows; runs on the compute queue, one batch at a time.
-    private func logits(_ rows: [[Float]]) throws -> [[Float]] {
+    /// Logits for a batch of rows on one instance; runs on the compute queue.
+    private func logits(_ rows: [[Float]], on index: Int) throws -> [[Float]] {
+        let instance = instances[index]
         let rowSize = preprocessor.rowSize
         let classes = self.classes
-        input.withUnsafeMutableBufferPointer { buffer in
+        instance.input.withUnsafeMutableBufferPointer { buffer in
             for (i, row) in rows.enumerated() {
                 row.withUnsafeBufferPointer { src in
                     (buffer.baseAddress! + i * rowSize).update(from: src.baseAddress!, count: rowSize)
                 }
             }
         }
-        try input.withUnsafeBufferPointer { inBuffer in
-            try output.withUnsafeMutableBufferPointer { outBuffer in
-                try engine.logits(
+        try instance.input.withUnsafeBufferPointer { inBuffer in
+            try instance.output.withUnsafeMutableBufferPointer { outBuffer in
+                try instance.engine.logits(
                     for: UnsafeBufferPointer(rebasing: inBuffer[0..<rows.count * rowSize]), batchSize: rows.count,
                     into: UnsafeMutableBufferPointer(rebasing: outBuffer[0..<rows.count * classes]))
             }
         }
-        return (0..<rows.count).map { Array(output[$0 * classes..<($0 + 1) * classes]) }
+        return (0..<rows.count).map { Array(instance.output[$0 * classes..<($0 + 1) * classes]) }
     }
 
     /// Runs one request's rows through the batcher.

@@ -11,7 +11,7 @@ import Testing
         let batcher = DynamicBatcher<Int, Int>(
             label: "t", settings: .init(maxBatchSize: 16, maxQueueDelayMicroseconds: 20_000, maxQueueSize: 256),
             computeQueue: compute, onBatch: { sizes.append($0.rows) }
-        ) { rows in rows.map { $0 * 10 } }
+        ) { rows, _ in rows.map { $0 * 10 } }
         let results = try await withThrowingTaskGroup(of: (Int, [Int]).self) { group in
             for i in 0..<48 { group.addTask { (i, try await batcher.submit([i, i + 1000])) } }
             var all: [Int: [Int]] = [:]
@@ -29,7 +29,7 @@ import Testing
         let batcher = DynamicBatcher<Int, Int>(
             label: "t", settings: .init(maxBatchSize: 4, maxQueueDelayMicroseconds: 0, maxQueueSize: 4),
             computeQueue: compute
-        ) { rows in gate.wait(); return rows }
+        ) { rows, _ in gate.wait(); return rows }
         await #expect(throws: BatcherError.batchTooLarge(rows: 5, maxBatchSize: 4)) {
             try await batcher.submit([1, 2, 3, 4, 5])
         }
@@ -49,7 +49,7 @@ import Testing
         let batcher = DynamicBatcher<Int, Int>(
             label: "t", settings: .init(maxBatchSize: 1, maxQueueDelayMicroseconds: 0, maxQueueSize: 8),
             computeQueue: compute
-        ) { rows in if rows == [13] { throw Boom() }; return rows }
+        ) { rows, _ in if rows == [13] { throw Boom() }; return rows }
         await #expect(throws: Boom.self) { try await batcher.submit([13]) }
         #expect(try await batcher.submit([7]) == [7])
     }
@@ -60,4 +60,45 @@ private final class BatchSizes: @unchecked Sendable {
     private var storage: [Int] = []
     func append(_ n: Int) { lock.withLock { storage.append(n) } }
     var values: [Int] { lock.withLock { storage } }
+}
+
+@Suite struct DynamicBatcherInstanceTests {
+    @Test func twoInstancesComputeTwoBatchesAtOnceNeverSharingAnInstance() async throws {
+        let active = ActiveInstances()
+        let batcher = DynamicBatcher<Int, Int>(
+            label: "t", settings: .init(maxBatchSize: 2, maxQueueDelayMicroseconds: 0, maxQueueSize: 256, instances: 2),
+            computeQueue: DispatchQueue(label: "test.compute", attributes: .concurrent)
+        ) { rows, instance in
+            active.enter(instance)
+            Thread.sleep(forTimeInterval: 0.02)
+            active.leave(instance)
+            return rows
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<16 {
+                group.addTask {
+                    let result = try await batcher.submit([i])
+                    #expect(result == [i])
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(active.sharedAnInstance == false)
+        #expect(active.mostAtOnce == 2)
+    }
+}
+
+private final class ActiveInstances: @unchecked Sendable {
+    private let lock = NSLock()
+    private var busy: Set<Int> = []
+    private(set) var sharedAnInstance = false
+    private(set) var mostAtOnce = 0
+    func enter(_ i: Int) {
+        lock.withLock {
+            if busy.contains(i) { sharedAnInstance = true }
+            busy.insert(i)
+            mostAtOnce = max(mostAtOnce, busy.count)
+        }
+    }
+    func leave(_ i: Int) { lock.withLock { _ = busy.remove(i) } }
 }
