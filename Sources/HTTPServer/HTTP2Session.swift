@@ -21,7 +21,10 @@ final class HTTP2Session: ConnectionHandler {
         var requestComplete = false
         var headersComplete = false
         var responseStarted = false
+        // A complete body is read straight from here; only a streamed one needs a source object.
         var source: ResponseBodySource?
+        var responseBytes: [UInt8] = []
+        var responseOffset = 0
         var status = 0
 
         init(id: Int32) {
@@ -276,23 +279,35 @@ final class HTTP2Session: ConnectionHandler {
         if recentStream === stream { recentStream = nil }
         releaseBody(of: stream)
         finishReadingHeaders(stream)
-        if let source = stream.source {
-            source.cancel()
-            connection.context.logAccess(method: stream.method, path: stream.path, status: stream.status, bytes: source.bytesRead,
+        if stream.responseStarted {
+            stream.source?.cancel()
+            let bytes = stream.source?.bytesRead ?? stream.responseOffset
+            connection.context.logAccess(method: stream.method, path: stream.path, status: stream.status, bytes: bytes,
                                          startedAt: stream.startedAt, version: .http2, remote: connection.remoteAddress)
         }
         if shuttingDown, streams.isEmpty { connection.closeAfterFlush() }
     }
 
     fileprivate func readBody(streamID: Int32, into buffer: UnsafeMutableRawBufferPointer, flags: UnsafeMutablePointer<UInt32>) -> Int {
-        guard let source = stream(streamID)?.source else { return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue) }
-        switch source.read(into: buffer) {
-        case let .bytes(count, isLast):
-            if isLast { flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue }
-            return count
-        case .wouldBlock:
-            return Int(NGHTTP2_ERR_DEFERRED.rawValue)
+        guard let stream = stream(streamID), stream.responseStarted else { return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue) }
+        if let source = stream.source {
+            switch source.read(into: buffer) {
+            case let .bytes(count, isLast):
+                if isLast { flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue }
+                return count
+            case .wouldBlock:
+                return Int(NGHTTP2_ERR_DEFERRED.rawValue)
+            }
         }
+        let count = min(stream.responseBytes.count - stream.responseOffset, buffer.count)
+        if count > 0, let target = buffer.baseAddress {
+            stream.responseBytes.withUnsafeBytes { bytes in
+                target.copyMemory(from: bytes.baseAddress! + stream.responseOffset, byteCount: count)
+            }
+            stream.responseOffset += count
+        }
+        if stream.responseOffset == stream.responseBytes.count { flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue }
+        return count
     }
 
     // MARK: Responses
@@ -324,18 +339,26 @@ final class HTTP2Session: ConnectionHandler {
         guard let session else { return }
         stream.responseStarted = true
         stream.status = response.status
-        let source = ResponseBodySource(body: response.body, queue: connection.queue)
-        stream.source = source
-        let bodyAllowed = response.status >= 200 && response.status != 204 && response.status != 304 && stream.method != "HEAD"
-        let sendsBody = bodyAllowed && source.contentLength != 0
+        let contentLength: Int?
+        switch response.body {
+        case .bytes(let bytes):
+            stream.responseBytes = bytes
+            contentLength = bytes.count
+        case .stream:
+            let source = ResponseBodySource(body: response.body, queue: connection.queue)
+            stream.source = source
+            contentLength = nil
+        }
+        let bodyAllowed = response.status >= 200 && response.status != 204 && response.status != 304 && !HTTP2Session.isHead(stream.method)
+        let sendsBody = bodyAllowed && contentLength != 0
         // Scratch buffers live on the session so a response costs no allocations here.
         nameValueBytes.removeAll(keepingCapacity: true)
         fieldLengths.removeAll(keepingCapacity: true)
-        appendField(":status", String(response.status))
+        appendField(":status", decimal: response.status)
         for field in response.headers where !HTTP2Session.isConnectionSpecific(field.name) {
             appendField(field.name, field.value)
         }
-        if let length = source.contentLength { appendField("content-length", String(length)) }
+        if let contentLength { appendField("content-length", decimal: contentLength) }
         var provider = nghttp2_data_provider(source: nghttp2_data_source(ptr: nil), read_callback: HTTP2Session.readCallback)
         nameValues.removeAll(keepingCapacity: true)
         let rv = nameValueBytes.withUnsafeMutableBufferPointer { bytes -> Int32 in
@@ -352,10 +375,10 @@ final class HTTP2Session: ConnectionHandler {
         }
         if rv != 0 {
             connection.context.logger.debug("cannot submit response", metadata: ["stream": "\(stream.id)", "error": "\(String(cString: nghttp2_strerror(rv)))"])
-            source.cancel()
+            stream.source?.cancel()
             return
         }
-        if source.isStreaming {
+        if let source = stream.source {
             let id = stream.id
             source.onReadable = { [weak self] in
                 guard let self, let session = self.session else { return }
@@ -373,8 +396,40 @@ final class HTTP2Session: ConnectionHandler {
         fieldLengths.append((valueStart - nameStart, nameValueBytes.count - valueStart))
     }
 
+    /// `value` in decimal digits, written straight into the scratch buffer (no `String`).
+    private func appendField(_ name: String, decimal value: Int) {
+        let nameStart = nameValueBytes.count
+        nameValueBytes.append(contentsOf: name.utf8)
+        let valueStart = nameValueBytes.count
+        if value < 0 { nameValueBytes.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        let digitsStart = nameValueBytes.count
+        repeat {
+            nameValueBytes.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            magnitude /= 10
+        } while magnitude > 0
+        // Digits came out least significant first; swapping in place avoids copying a slice.
+        var low = digitsStart, high = nameValueBytes.count - 1
+        while low < high {
+            nameValueBytes.swapAt(low, high)
+            low += 1
+            high -= 1
+        }
+        fieldLengths.append((valueStart - nameStart, nameValueBytes.count - valueStart))
+    }
+
+    private static func isHead(_ method: String) -> Bool {
+        // Comparing UTF-8 skips String's general comparison path on every response.
+        method.utf8.count == 4 && method.utf8.elementsEqual("HEAD".utf8)
+    }
+
     /// Fields HTTP/2 forbids (RFC 9113 §8.2.2) or the session computes itself.
     private static func isConnectionSpecific(_ name: String) -> Bool {
+        // Most names have none of these lengths; that check is cheaper than comparing strings.
+        switch name.utf8.count {
+        case 7, 10, 14, 16, 17: break
+        default: return false
+        }
         switch name {
         case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "content-length": return true
         default: return false
