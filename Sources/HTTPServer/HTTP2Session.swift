@@ -5,8 +5,8 @@ import Dispatch
 /// connection feeds it bytes (`mem_recv`) and drains frames from it (`mem_send`) while it has
 /// room. A stream's request goes to the responder on END_STREAM. This class owns the
 /// `nghttp2_session`; its C callbacks capture nothing and recover it from `user_data`.
-final class HTTP2Session: ConnectionHandler {
-    private final class Stream {
+final class HTTP2Session: ConnectionHandler, ResponseReceiver {
+    final class Stream {
         let id: Int32
         let startedAt: UInt64
         var method = ""
@@ -327,12 +327,16 @@ final class HTTP2Session: ConnectionHandler {
         let request = HTTPRequest(method: stream.method, target: stream.path, headers: stream.headers, body: stream.body,
                                   version: .http2, remoteAddress: connection.remoteAddress)
         releaseBody(of: stream)
-        connection.context.dispatch(request, on: connection) { [self] response in
-            // The stream may have been reset while the responder ran.
-            guard streams[stream.id] === stream, !connection.isClosed else { return }
-            submit(response, for: stream)
-            connection.schedulePump()
-        }
+        connection.context.dispatch(request, on: connection, to: self, token: stream)
+    }
+
+    // MARK: ResponseReceiver
+
+    func receive(_ response: HTTPResponse, for stream: Stream) {
+        // The stream may have been reset while the responder ran.
+        guard streams[stream.id] === stream, !connection.isClosed else { return }
+        submit(response, for: stream)
+        connection.schedulePump()
     }
 
     private func submit(_ response: HTTPResponse, for stream: Stream) {

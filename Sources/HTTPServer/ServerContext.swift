@@ -38,6 +38,12 @@ final class ServerContext: @unchecked Sendable {
 
     /// Runs the responder in a task and hands its response back on the connection's queue.
     func dispatch(_ request: HTTPRequest, on connection: Connection, completion: @escaping (HTTPResponse) -> Void) {
+        dispatch(request, on: connection, to: ClosureReceiver(completion), token: ())
+    }
+
+    /// Runs the responder in a task and passes its response to `receiver` on the connection's queue.
+    func dispatch<Receiver: ResponseReceiver>(_ request: HTTPRequest, on connection: Connection, to receiver: Receiver,
+                                              token: Receiver.Token) {
         let responder = self.responder
         let queue = connection.queue
         switch configuration.responderPlacement {
@@ -48,17 +54,29 @@ final class ServerContext: @unchecked Sendable {
             Task.immediate(executorPreference: connection.executor) {
                 let response = await responder.respond(to: request)
                 if DispatchQueue.getSpecific(key: Connection.queueKey) == ObjectIdentifier(connection) {
-                    completion(response)
+                    receiver.receive(response, for: token)
                 } else {
                     // An actor-isolated responder may leave us elsewhere.
-                    queue.async { completion(response) }
+                    queue.async { receiver.receive(response, for: token) }
                 }
             }
         case .concurrencyPool:
             Task {
                 let response = await responder.respond(to: request)
-                queue.async { completion(response) }
+                queue.async { receiver.receive(response, for: token) }
             }
+        }
+    }
+
+    private final class ClosureReceiver: ResponseReceiver {
+        let completion: (HTTPResponse) -> Void
+
+        init(_ completion: @escaping (HTTPResponse) -> Void) {
+            self.completion = completion
+        }
+
+        func receive(_ response: HTTPResponse, for token: Void) {
+            completion(response)
         }
     }
 
