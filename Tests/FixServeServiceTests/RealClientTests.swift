@@ -35,11 +35,11 @@ import Testing
     }
 
     @Test func servedPredictionsEqualTheFixservePredictCommand() async throws {
-        let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent(".build")
-        let candidates = ["release", "debug"].map { binary.appendingPathComponent($0).appendingPathComponent("fixserve").path }
+        // The fixserve built with this test bundle sits beside it (.build/<triple>/<configuration>/).
+        let products = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let candidates = [products, products.deletingLastPathComponent()].map { $0.appendingPathComponent("fixserve").path }
         let fixserve = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0) },
-                                    "the fixserve executable is not built (swift build --build-tests builds it)")
+                                    "no fixserve beside \(CommandLine.arguments[0]) (swift build --build-tests builds it)")
         let server = try ServiceTestServer()
         let images = try ServiceTestServer.images(count: 6)
         let directory = server.root.appendingPathComponent("predict")
