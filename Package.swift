@@ -54,11 +54,11 @@ let package = Package(
         ], swiftSettings: transportSpeed),
         // Service: routes, dynamic batcher, trainer queue, metrics.
         .target(name: "FixServeService", dependencies: [
-            "HTTPServer", "ModelStore", "Numerics", "Datasets", "ImageCodec",
+            "HTTPServer", "ModelStore", "Numerics", "LinearAlgebra", "Datasets", "ImageCodec",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: releaseSpeed),
         .executableTarget(name: "FixServeCLI", dependencies: [
-            "FixServeService", "ModelStore", "Datasets", "Numerics", "ImageCodec", "HTTPServer",
+            "FixServeService", "ModelStore", "Datasets", "Numerics", "LinearAlgebra", "ImageCodec", "HTTPServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: releaseSpeed),
@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore", "Numerics"], exclude: ["Reference"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TLS"]),
         .testTarget(name: "FixServeServiceTests", dependencies: [
-            "FixServeService", "HTTPServer", "ModelStore", "Numerics", "Datasets", "ImageCodec",
+            "FixServeService", "HTTPServer", "ModelStore", "Numerics", "LinearAlgebra", "Datasets", "ImageCodec",
         ], exclude: ["Clients"]),
     ],
     swiftLanguageModes: [.v5]

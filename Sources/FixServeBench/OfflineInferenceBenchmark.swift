@@ -18,18 +18,19 @@ struct OfflineInferenceBenchmark: ParsableCommand {
     @Option(help: "Model name (highest version).") var model = "fashion-mnist"
     @Option(help: "An encoded PNG or JPEG image.") var image: String
     @Option(help: "Batch size of the batched pass.") var batch = 64
-    @Option(help: "BLAS threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Threads of the batched pass (engine workers; BLAS itself runs single-threaded).")
+    var threads = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Timed runs; the median is reported.") var runs = 7
 
     func run() throws {
-        BLAS.threadCount = threads
+        BLAS.threadCount = 1
         let folder = URL(fileURLWithPath: models).appendingPathComponent(model)
         guard let version = try StoredModel.existingVersions(in: folder).max() else {
             throw ValidationError("no versions of \(model) in \(models)")
         }
         let stored = try StoredModel.load(from: folder.appendingPathComponent(String(version)))
         let network = try stored.makeNetwork()
-        let engine = try InferenceEngine(network: network, maxBatchSize: batch)
+        let engine = try InferenceEngine(network: network, maxBatchSize: batch, workers: threads)
         let single = try InferenceEngine(network: network, maxBatchSize: 1)
         let input = stored.manifest.input
         let preprocessor = InputPreprocessor(

@@ -3,6 +3,7 @@ import Datasets
 import FixServeService
 import Foundation
 import ImageCodec
+import LinearAlgebra
 import ModelStore
 import Numerics
 
@@ -21,7 +22,9 @@ struct PredictCommand: ParsableCommand {
     func run() throws {
         let stored = try ModelReference(model).load(from: URL(fileURLWithPath: models))
         let network = try stored.makeNetwork()
-        let engine = try InferenceEngine(network: network, maxBatchSize: max(1, images.count))
+        // As in the server: single-threaded BLAS, so the logits are the served ones bit for bit.
+        BLAS.threadCount = 1
+        let engine = try InferenceEngine(network: network, maxBatchSize: 1)
         let input = stored.manifest.input
         let preprocessor = InputPreprocessor(
             channels: input.shape[0], height: input.shape[1], width: input.shape[2],

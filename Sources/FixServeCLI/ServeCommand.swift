@@ -26,7 +26,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Most inputs waiting per model before 503.") var maxQueueSize = Environment.int("max-queue-size", 1024)
     @Option(help: "Seconds between repository scans for new versions (0 disables).")
     var pollInterval = Environment.double("poll-interval", 2)
-    @Option(help: "BLAS threads for inference and training (process-wide).")
+    @Option(help: "Threads one batch may use (the forward pass splits a batch over them; BLAS runs single-threaded).")
     var threads = Environment.int("threads", ProcessInfo.processInfo.activeProcessorCount)
     @Option(help: "Model instances per version: batches that may compute at once, each with its own buffers.")
     var instances = Environment.int("instances", 1)

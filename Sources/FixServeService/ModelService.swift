@@ -29,7 +29,10 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
     public init(configuration: ServiceConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
-        BLAS.threadCount = configuration.computeThreads
+        // Inference splits a batch over its own workers; BLAS threads would only spin beside them.
+        // Training jobs in the server therefore run on one core and leave the rest to inference.
+        BLAS.threadCount = 1
+        let workers = configuration.computeThreads
         let computeQueue = DispatchQueue(label: "fixserve.compute", qos: .userInitiated, attributes: .concurrent)
         self.computeQueue = computeQueue
         let repositoryBox = WeakBox<ModelRepository<ServedModel>>()
@@ -53,7 +56,7 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
                 settings = .init(maxBatchSize: config.maxBatchSize, maxQueueDelayMicroseconds: config.maxQueueDelayMicroseconds,
                                  maxQueueSize: config.maxQueueSize, instances: defaults.instances)
             }
-            return try ServedModel(stored: stored, settings: settings, computeQueue: computeQueue) { report in
+            return try ServedModel(stored: stored, settings: settings, workers: workers, computeQueue: computeQueue) { report in
                 metrics.batchFinished(model: name, version: version, report: report)
             }
         }

@@ -40,16 +40,17 @@ public final class ServedModel: @unchecked Sendable {
     ///
     /// - Parameters:
     ///   - settings: batching limits (from the model's config.json or the server's defaults).
+    ///   - workers: threads one batch may use (`InferenceEngine.workers`).
     ///   - onBatch: metrics hook, called after every batch.
     public init(
-        stored: StoredModel, settings: DynamicBatcher<[Float], [Float]>.Settings, computeQueue: DispatchQueue,
-        onBatch: @escaping @Sendable (DynamicBatcher<[Float], [Float]>.BatchReport) -> Void
+        stored: StoredModel, settings: DynamicBatcher<[Float], [Float]>.Settings, workers: Int = 1,
+        computeQueue: DispatchQueue, onBatch: @escaping @Sendable (DynamicBatcher<[Float], [Float]>.BatchReport) -> Void
     ) throws {
         let network = try stored.makeNetwork()
         let input = stored.manifest.input
         let rowSize = input.shape.reduce(1, *)
         self.instances = try (0..<settings.instances).map { _ in
-            Instance(engine: try InferenceEngine(network: network, maxBatchSize: settings.maxBatchSize),
+            Instance(engine: try InferenceEngine(network: network, maxBatchSize: settings.maxBatchSize, workers: workers),
                      rowSize: rowSize, classes: stored.manifest.head.classes)
         }
         self.manifest = stored.manifest

@@ -14,7 +14,8 @@ public struct ServiceConfiguration: Sendable {
     public var pollInterval: TimeInterval
     /// The most training jobs waiting to start.
     public var maxQueuedTrainingJobs: Int
-    /// The BLAS thread count for inference and training.
+    /// Threads one batch may use: the inference engine splits a batch over this many workers.
+    /// BLAS itself runs single-threaded in the server.
     public var computeThreads: Int
 
     public init(

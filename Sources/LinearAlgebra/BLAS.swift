@@ -30,6 +30,17 @@ public enum BLAS {
             beta, c, Int32(ldc))
     }
 
+    /// `y[M] = alpha · op(A)[M×N] · x + beta · y` with A row-major, row stride `lda`.
+    @inlinable
+    public static func gemv(
+        _ transA: Transpose, m: Int, n: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+        x: UnsafePointer<Float>, beta: Float = 0, y: UnsafeMutablePointer<Float>
+    ) {
+        // CBLAS takes the stored rows and columns, whatever the transposition.
+        let (rows, columns) = transA == .none ? (m, n) : (n, m)
+        cblas_sgemv(CblasRowMajor, transA.cblas, Int32(rows), Int32(columns), alpha, a, Int32(lda), x, 1, beta, y, 1)
+    }
+
     /// `y = alpha · x + y` over `count` elements.
     @inlinable
     public static func axpy(count: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {

@@ -37,6 +37,21 @@ import Testing
         #expect(difference <= 1e-4, "max relative difference \(difference)")
     }
 
+    /// The 2×2/2 pooling has a fast path; other windows take the general one. Both against the layer.
+    @Test(arguments: [(2, 2), (3, 2), (2, 1)])
+    func poolingMatchesTheLayer(kernel: Int, stride: Int) throws {
+        let specs: [LayerSpec] = [
+            .conv2d(inChannels: 2, outChannels: 3, kernel: 3, stride: 1, padding: 1, bias: true),
+            .maxPool2d(kernel: kernel, stride: stride),
+            .globalAveragePool,
+        ]
+        let network = try TestNetworks.make(specs, inputShape: [2, 9, 9])
+        let engine = try InferenceEngine(network: network, maxBatchSize: 4, workers: 2)
+        let input = randomTensor([4, 2, 9, 9], seed: 11)
+        let difference = relativeDifference(try engine.logits(for: input), try network.forward(input, training: false))
+        #expect(difference <= 1e-4, "max relative difference \(difference)")
+    }
+
     @Test func mlpEngineMatchesNetwork() throws {
         let specs: [LayerSpec] = [.flatten, .linear(inFeatures: 20, outFeatures: 32, bias: true), .relu,
                                   .dropout(probability: 0.5), .linear(inFeatures: 32, outFeatures: 8, bias: false)]
@@ -62,6 +77,28 @@ import Testing
         }
         let firstFive = try engine.logits(for: Tensor(shape: [5, 3, 8, 8], data: Array(batch.data[0..<(5 * sample)])))
         #expect(firstFive.data == Array(together.data[0..<25]))
+    }
+
+    /// Workers take samples one at a time; which worker runs a sample, and how many there are,
+    /// must not change a bit of its logits.
+    @Test(arguments: [2, 3, 8])
+    func workersDoNotChangeLogits(workers: Int) throws {
+        let network = try TestNetworks.make(TestNetworks.everyLayer, inputShape: [3, 8, 8], normalizedHead: true)
+        let single = try InferenceEngine(network: network, maxBatchSize: 64)
+        let parallel = try InferenceEngine(network: network, maxBatchSize: 64, workers: workers)
+        #expect(parallel.workers == workers)
+        let batch = randomTensor([64, 3, 8, 8], seed: 9)
+        let expected = try single.logits(for: batch)
+        for _ in 0..<3 {
+            #expect(try parallel.logits(for: batch) == expected)
+        }
+        let sample = 3 * 8 * 8
+        let alone = try parallel.logits(for: Tensor(shape: [1, 3, 8, 8], data: Array(batch.data[(40 * sample)..<(41 * sample)])))
+        #expect(alone.data == Array(expected.data[(40 * 5)..<(41 * 5)]))
+        let odd = try parallel.logits(for: Tensor(shape: [7, 3, 8, 8], data: Array(batch.data[0..<(7 * sample)])))
+        #expect(odd.data == Array(expected.data[0..<35]))
+        let difference = relativeDifference(expected, try network.forward(batch, training: false))
+        #expect(difference <= 1e-4, "max relative difference \(difference)")
     }
 
     @Test func repeatedCallsReuseBuffersAndAgree() throws {
@@ -98,5 +135,6 @@ import Testing
             }
         }
         #expect(throws: NumericsError.self) { try InferenceEngine(network: network, maxBatchSize: 0) }
+        #expect(throws: NumericsError.self) { try InferenceEngine(network: network, maxBatchSize: 4, workers: 0) }
     }
 }
