@@ -21,6 +21,12 @@ public final class MetricsRegistry: @unchecked Sendable {
         var value: Double = 0
         var bucketCounts: [UInt64] = []
         var count: UInt64 = 0
+
+        mutating func record(_ observation: Double, buckets: [Double]) {
+            for (i, bound) in buckets.enumerated() where observation <= bound { bucketCounts[i] += 1 }
+            count += 1
+            value += observation
+        }
     }
 
     private let lock = NSLock()
@@ -48,21 +54,26 @@ public final class MetricsRegistry: @unchecked Sendable {
 
     /// Adds `amount` to a counter, or sets a gauge declared with `declare` when `set` is true.
     public func add(_ name: String, _ labels: Labels = [:], _ amount: Double = 1) {
-        let key = Self.render(labels)
+        add(name, rendered: Self.render(labels), amount)
+    }
+
+    /// `add` with labels already rendered by `render(sorted:)`: for per-request counters.
+    public func add(_ name: String, rendered key: String, _ amount: Double = 1) {
         lock.withLock { families[name]?.samples[key, default: Sample()].value += amount }
     }
 
     /// Records one observation in a histogram.
     public func observe(_ name: String, _ labels: Labels = [:], _ value: Double) {
-        let key = Self.render(labels)
+        observe(name, rendered: Self.render(labels), value)
+    }
+
+    /// `observe` with labels already rendered by `render(sorted:)`.
+    public func observe(_ name: String, rendered key: String, _ value: Double) {
         lock.withLock {
-            guard var family = families[name] else { return }
-            var sample = family.samples[key] ?? Sample(bucketCounts: Array(repeating: 0, count: family.buckets.count))
-            for (i, bound) in family.buckets.enumerated() where value <= bound { sample.bucketCounts[i] += 1 }
-            sample.count += 1
-            sample.value += value
-            family.samples[key] = sample
-            families[name] = family
+            // Mutated in place: copying the family out would copy its whole sample table.
+            guard let buckets = families[name]?.buckets else { return }
+            families[name]!.samples[key, default: Sample(bucketCounts: Array(repeating: 0, count: buckets.count))].record(
+                value, buckets: buckets)
         }
     }
 
@@ -101,8 +112,21 @@ public final class MetricsRegistry: @unchecked Sendable {
     }
 
     private static func render(_ labels: Labels) -> String {
+        render(sorted: labels.sorted(by: { $0.key < $1.key }).map { ($0.key, $0.value) })
+    }
+
+    /// A label set as it appears in the exposition, `{name="value",…}`; pairs sorted by name.
+    public static func render(sorted labels: [(String, String)]) -> String {
         guard !labels.isEmpty else { return "" }
-        return "{" + labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\(escape($0.value))\"" }.joined(separator: ",") + "}"
+        var out = "{"
+        for (i, label) in labels.enumerated() {
+            if i > 0 { out += "," }
+            out += label.0
+            out += "=\""
+            out += escape(label.1)
+            out += "\""
+        }
+        return out + "}"
     }
 
     private static func merge(_ key: String, _ extra: String) -> String {
@@ -110,7 +134,11 @@ public final class MetricsRegistry: @unchecked Sendable {
     }
 
     private static func escape(_ value: String) -> String {
-        value.replacingOccurrences(of: "\\", with: "\\\\")
+        // Label values are route patterns and model names: nearly always nothing to escape.
+        guard value.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\n") }) else {
+            return value
+        }
+        return value.replacingOccurrences(of: "\\", with: "\\\\")
             .replacingOccurrences(of: "\"", with: "\\\"")
             .replacingOccurrences(of: "\n", with: "\\n")
     }

@@ -33,10 +33,17 @@ extension ModelService {
         }
     }
 
+    /// The media type of a content-type value: what comes before any `;`, without spaces.
+    static func mediaType(of contentType: String) -> String {
+        let type = contentType.utf8.prefix { $0 != UInt8(ascii: ";") }
+        let isSpace = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        return String(decoding: type.drop(while: isSpace).reversed().drop(while: isSpace).reversed(), as: UTF8.self)
+    }
+
     /// The encoded image in a predictions request.
     static func imageBytes(of request: HTTPRequest) throws -> [UInt8] {
         let contentType = (request.headers["content-type"] ?? "application/octet-stream").lowercased()
-        let mediaType = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        let mediaType = Self.mediaType(of: contentType)
         if mediaType == "multipart/form-data" {
             guard let boundary = MultipartForm.boundary(fromContentType: request.headers["content-type"] ?? "") else {
                 throw ServiceError.badRequest("multipart/form-data needs a boundary parameter")

@@ -21,41 +21,41 @@ struct Router<Handler> {
         case parameter(String)
     }
 
-    private var routes: [(method: String, segments: [Segment], handler: Handler)] = []
+    private var routes: [(method: String, segments: [Segment], literals: Int, handler: Handler)] = []
 
     mutating func add(_ method: String, _ pattern: String, _ handler: Handler) {
         let segments = pattern.split(separator: "/").map { piece -> Segment in
             piece.hasPrefix("{") && piece.hasSuffix("}") ? .parameter(String(piece.dropFirst().dropLast())) : .literal(String(piece))
         }
-        routes.append((method, segments, handler))
+        let literals = segments.filter { if case .literal = $0 { return true } else { return false } }.count
+        routes.append((method, segments, literals, handler))
     }
 
     func match(method: String, path: String) -> Result<Match, MissError> {
         let pieces = path.split(separator: "/", omittingEmptySubsequences: true)
         var allowed: [String] = []
-        var best: (match: Match, literals: Int)?
-        for route in routes where route.segments.count == pieces.count {
-            var parameters: [String: String] = [:]
-            var matched = true
-            for (segment, piece) in zip(route.segments, pieces) {
-                switch segment {
-                case .literal(let text): matched = text == piece
-                case .parameter(let name): parameters[name] = String(piece).removingPercentEncoding ?? String(piece)
-                }
-                if !matched { break }
+        var best: Int?
+        for (index, route) in routes.enumerated() where route.segments.count == pieces.count {
+            let matched = zip(route.segments, pieces).allSatisfy { segment, piece in
+                if case .literal(let text) = segment { return text == piece } else { return true }
             }
             guard matched else { continue }
             if route.method == method || (method == "HEAD" && route.method == "GET") {
                 // A literal segment beats a parameter: /v2/models/stats is not the model "stats".
-                let literals = route.segments.filter { if case .literal = $0 { return true } else { return false } }.count
-                if literals > (best?.literals ?? -1) {
-                    best = (Match(handler: route.handler, parameters: parameters), literals)
-                }
+                if best.map({ route.literals > routes[$0].literals }) ?? true { best = index }
             } else {
                 allowed.append(route.method)
             }
         }
-        if let best { return .success(best.match) }
+        if let best {
+            // Parameters only for the winner.
+            var parameters: [String: String] = [:]
+            for (segment, piece) in zip(routes[best].segments, pieces) {
+                guard case .parameter(let name) = segment else { continue }
+                parameters[name] = piece.contains("%") ? String(piece).removingPercentEncoding ?? String(piece) : String(piece)
+            }
+            return .success(Match(handler: routes[best].handler, parameters: parameters))
+        }
         return .failure(MissError(miss: allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)))
     }
 

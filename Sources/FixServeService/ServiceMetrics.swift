@@ -28,8 +28,8 @@ struct ServiceMetrics {
     }
 
     func requestFinished(route: String, status: Int, seconds: Double) {
-        registry.add("fixserve_requests_total", ["route": route, "status": String(status)])
-        registry.observe("fixserve_request_duration_seconds", ["route": route], seconds)
+        registry.add("fixserve_requests_total", rendered: MetricsRegistry.render(sorted: [("route", route), ("status", String(status))]))
+        registry.observe("fixserve_request_duration_seconds", rendered: MetricsRegistry.render(sorted: [("route", route)]), seconds)
     }
 
     func batchFinished(model: String, version: Int, report: DynamicBatcher<[Float], [Float]>.BatchReport) {
