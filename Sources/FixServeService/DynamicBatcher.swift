@@ -4,12 +4,11 @@ import Foundation
 /// Gathers concurrent requests for one model into batched forward passes, like Triton's dynamic
 /// batcher.
 ///
-/// One serial queue owns the pending requests. A request posts its rows and waits for its own
-/// results; the loop forms a batch of whole requests (at most `maxBatchSize` rows), runs one
-/// compute call off the loop on an idle model instance (at most `instances` at once), and hands
-/// each request the rows that are its own. While a batch is
-/// computing, new requests gather, so the next batch forms from them at once. A failing batch
-/// fails only its own requests.
+/// A request adds its rows under a lock and waits for its own results. When a model instance is
+/// idle, the oldest whole requests (at most `maxBatchSize` rows) form a batch that runs on the
+/// compute queue (at most `instances` batches at once), and each request gets the rows that are
+/// its own. While a batch is computing, new requests gather; when it ends, the same thread runs
+/// the next batch from them at once. A failing batch fails only its own requests.
 public final class DynamicBatcher<Row: Sendable, Result: Sendable>: @unchecked Sendable {
     /// Limits of one batcher.
     public struct Settings: Sendable, Equatable, Codable {
@@ -53,7 +52,6 @@ public final class DynamicBatcher<Row: Sendable, Result: Sendable>: @unchecked S
         public var computeSeconds: Double
     }
 
-    /// Runs one batch: rows in, one result per row out, same order.
     /// Runs one batch on model instance `instance` (0 ..< `instances`; no two batches share one):
     /// rows in, one result per row out, same order.
     public typealias Compute = @Sendable (_ rows: [Row], _ instance: Int) throws -> [Result]
@@ -67,8 +65,12 @@ public final class DynamicBatcher<Row: Sendable, Result: Sendable>: @unchecked S
     public let settings: Settings
     private let compute: Compute
     private let onBatch: @Sendable (BatchReport) -> Void
-    private let loop: DispatchQueue
     private let computeQueue: DispatchQueue
+    /// Fires the max-queue-delay flushes.
+    private let timers: DispatchQueue
+    /// Guards everything below. Requests enqueue under it on their own thread: no hop to a
+    /// batcher thread stands between a request and its compute.
+    private let lock = NSLock()
     private var pending: [Pending] = []
     private var pendingRows = 0
     /// Instances not computing a batch.
@@ -87,12 +89,12 @@ public final class DynamicBatcher<Row: Sendable, Result: Sendable>: @unchecked S
         self.compute = compute
         self.onBatch = onBatch
         self.computeQueue = computeQueue
-        self.loop = DispatchQueue(label: "fixserve.batcher.\(label)")
+        self.timers = DispatchQueue(label: "fixserve.batcher.\(label)")
         self.idleInstances = Array((0..<settings.instances).reversed())
     }
 
     /// The number of rows waiting (not yet computing).
-    public var queueDepth: Int { loop.sync { pendingRows } }
+    public var queueDepth: Int { lock.withLock { pendingRows } }
 
     /// Submits the rows of one request and waits for their results.
     ///
@@ -104,38 +106,60 @@ public final class DynamicBatcher<Row: Sendable, Result: Sendable>: @unchecked S
             throw BatcherError.batchTooLarge(rows: rows.count, maxBatchSize: settings.maxBatchSize)
         }
         return try await withCheckedThrowingContinuation { continuation in
-            loop.async { self.enqueue(Pending(rows: rows, enqueued: .now(), continuation: continuation)) }
+            enqueue(Pending(rows: rows, enqueued: .now(), continuation: continuation))
         }
     }
 
     /// Refuses new requests; those already queued still run.
     public func close() {
-        loop.async { self.closed = true }
+        lock.withLock { closed = true }
     }
 
-    // MARK: - The loop (runs on `loop` only)
+    // MARK: - Scheduling
 
     private func enqueue(_ request: Pending) {
-        if closed { return request.continuation.resume(throwing: BatcherError.closed) }
+        lock.lock()
+        if closed {
+            lock.unlock()
+            return request.continuation.resume(throwing: BatcherError.closed)
+        }
         if pendingRows + request.rows.count > settings.maxQueueSize {
+            let queued = pendingRows
+            lock.unlock()
             return request.continuation.resume(
-                throwing: BatcherError.queueFull(queued: pendingRows, maxQueueSize: settings.maxQueueSize))
+                throwing: BatcherError.queueFull(queued: queued, maxQueueSize: settings.maxQueueSize))
         }
         pending.append(request)
         pendingRows += request.rows.count
-        if idleInstances.isEmpty { return }  // a running batch's completion forms the next one
-        if pendingRows >= settings.maxBatchSize || settings.maxQueueDelayMicroseconds == 0 {
-            startBatch()
+        var batch: Batch?
+        if idleInstances.isEmpty {
+            // A running batch's completion forms the next one.
+        } else if pendingRows >= settings.maxBatchSize || settings.maxQueueDelayMicroseconds == 0 {
+            batch = takeBatch()
         } else if !flushScheduled {
             flushScheduled = true
-            loop.asyncAfter(deadline: .now() + .microseconds(settings.maxQueueDelayMicroseconds)) {
-                self.flushScheduled = false
-                if !self.idleInstances.isEmpty && !self.pending.isEmpty { self.startBatch() }
-            }
+            timers.asyncAfter(deadline: .now() + .microseconds(settings.maxQueueDelayMicroseconds)) { self.flush() }
         }
+        lock.unlock()
+        if let batch { computeQueue.async { self.run(batch) } }
     }
 
-    private func startBatch() {
+    private func flush() {
+        let batch: Batch? = lock.withLock {
+            flushScheduled = false
+            return !idleInstances.isEmpty && !pending.isEmpty ? takeBatch() : nil
+        }
+        if let batch { computeQueue.async { self.run(batch) } }
+    }
+
+    private struct Batch {
+        var requests: [Pending]
+        var instance: Int
+        var started: DispatchTime
+    }
+
+    /// The oldest whole requests that fit one batch, on an idle instance. Called under the lock.
+    private func takeBatch() -> Batch {
         var count = 0
         var rows = 0
         while count < pending.count, rows + pending[count].rows.count <= settings.maxBatchSize {
@@ -145,36 +169,46 @@ public final class DynamicBatcher<Row: Sendable, Result: Sendable>: @unchecked S
         let taken = Array(pending.prefix(count))
         pending.removeFirst(count)
         pendingRows -= rows
-        let instance = idleInstances.removeLast()
-        let started = DispatchTime.now()
-        computeQueue.async {
-            let batchRows = taken.flatMap(\.rows)
-            let computeStart = DispatchTime.now()
-            let outcome = Swift.Result { try self.compute(batchRows, instance) }
-            let computeSeconds = seconds(from: computeStart, to: .now())
-            switch outcome {
-            case .success(let results) where results.count == batchRows.count:
-                var offset = 0
-                for request in taken {
-                    request.continuation.resume(returning: Array(results[offset..<offset + request.rows.count]))
-                    offset += request.rows.count
-                }
-            case .success(let results):
-                let error = BatcherError.resultCountMismatch(expected: batchRows.count, actual: results.count)
-                taken.forEach { $0.continuation.resume(throwing: error) }
-            case .failure(let error):
-                taken.forEach { $0.continuation.resume(throwing: error) }
-            }
-            self.onBatch(BatchReport(
-                rows: batchRows.count, requests: taken.count,
-                queueSeconds: taken.map { seconds(from: $0.enqueued, to: started) },
-                computeSeconds: computeSeconds))
-            self.loop.async {
-                self.idleInstances.append(instance)
-                // Requests that gathered during the compute have waited long enough already.
-                if !self.pending.isEmpty { self.startBatch() }
+        return Batch(requests: taken, instance: idleInstances.removeLast(), started: .now())
+    }
+
+    /// Computes batches on one instance until none is waiting; runs on the compute queue.
+    private func run(_ first: Batch) {
+        var next: Batch? = first
+        while let batch = next {
+            execute(batch)
+            // Requests that gathered during the compute have waited long enough already: the
+            // next batch runs on this thread at once.
+            next = lock.withLock {
+                idleInstances.append(batch.instance)
+                return pending.isEmpty ? nil : takeBatch()
             }
         }
+    }
+
+    private func execute(_ batch: Batch) {
+        let taken = batch.requests
+        let batchRows = taken.count == 1 ? taken[0].rows : taken.flatMap(\.rows)
+        let computeStart = DispatchTime.now()
+        let outcome = Swift.Result { try self.compute(batchRows, batch.instance) }
+        let computeSeconds = seconds(from: computeStart, to: .now())
+        switch outcome {
+        case .success(let results) where results.count == batchRows.count:
+            var offset = 0
+            for request in taken {
+                request.continuation.resume(returning: Array(results[offset..<offset + request.rows.count]))
+                offset += request.rows.count
+            }
+        case .success(let results):
+            let error = BatcherError.resultCountMismatch(expected: batchRows.count, actual: results.count)
+            taken.forEach { $0.continuation.resume(throwing: error) }
+        case .failure(let error):
+            taken.forEach { $0.continuation.resume(throwing: error) }
+        }
+        onBatch(BatchReport(
+            rows: batchRows.count, requests: taken.count,
+            queueSeconds: taken.map { seconds(from: $0.enqueued, to: batch.started) },
+            computeSeconds: computeSeconds))
     }
 }
 

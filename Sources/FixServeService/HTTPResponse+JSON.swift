@@ -20,6 +20,8 @@ extension HTTPResponse {
 
     /// `{"error": message}` with `status`.
     static func error(_ status: Int, _ message: String) -> HTTPResponse {
-        .json(["error": message], status: status)
+        // Written directly: errors are frequent under bad clients and JSONSerialization is slow.
+        HTTPResponse(status: status, headers: ["content-type": "application/json"],
+                     body: .bytes(Array("{\"error\":\(JSONText.quote(message))}".utf8)))
     }
 }

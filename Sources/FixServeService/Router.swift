@@ -35,16 +35,22 @@ struct Router<Handler> {
         let pieces = path.split(separator: "/", omittingEmptySubsequences: true)
         var allowed: [String] = []
         var best: Int?
-        for (index, route) in routes.enumerated() where route.segments.count == pieces.count {
-            let matched = zip(route.segments, pieces).allSatisfy { segment, piece in
-                if case .literal(let text) = segment { return text == piece } else { return true }
+        // By index: copying a route out would retain its strings, segments and handler.
+        for index in routes.indices where routes[index].segments.count == pieces.count {
+            var matched = true
+            for position in pieces.indices {
+                if case .literal(let text) = routes[index].segments[position], !text.utf8.elementsEqual(pieces[position].utf8) {
+                    matched = false
+                    break
+                }
             }
             guard matched else { continue }
-            if route.method == method || (method == "HEAD" && route.method == "GET") {
+            let routeMethod = routes[index].method
+            if routeMethod == method || (method == "HEAD" && routeMethod == "GET") {
                 // A literal segment beats a parameter: /v2/models/stats is not the model "stats".
-                if best.map({ route.literals > routes[$0].literals }) ?? true { best = index }
+                if best.map({ routes[index].literals > routes[$0].literals }) ?? true { best = index }
             } else {
-                allowed.append(route.method)
+                allowed.append(routeMethod)
             }
         }
         if let best {
@@ -52,7 +58,7 @@ struct Router<Handler> {
             var parameters: [String: String] = [:]
             for (segment, piece) in zip(routes[best].segments, pieces) {
                 guard case .parameter(let name) = segment else { continue }
-                parameters[name] = piece.contains("%") ? String(piece).removingPercentEncoding ?? String(piece) : String(piece)
+                parameters[name] = piece.utf8.contains(UInt8(ascii: "%")) ? String(piece).removingPercentEncoding ?? String(piece) : String(piece)
             }
             return .success(Match(handler: routes[best].handler, parameters: parameters))
         }
