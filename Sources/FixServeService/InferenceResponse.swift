@@ -85,6 +85,10 @@ extension TensorData {
 /// Small helpers for writing JSON text by hand where speed and exact number format matter.
 enum JSONText {
     static func quote(_ s: String) -> String {
+        // Labels, names and most messages need no escaping: one append instead of one per scalar.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            return "\"" + s + "\""
+        }
         var out = "\""
         for scalar in s.unicodeScalars {
             switch scalar {

@@ -32,7 +32,7 @@ struct Router<Handler> {
     }
 
     func match(method: String, path: String) -> Result<Match, MissError> {
-        let pieces = path.split(separator: "/", omittingEmptySubsequences: true)
+        let pieces = Self.segments(of: path)
         var allowed: [String] = []
         var best: Int?
         // By index: copying a route out would retain its strings, segments and handler.
@@ -66,6 +66,24 @@ struct Router<Handler> {
     }
 
     struct MissError: Error { var miss: Miss }
+
+    /// The non-empty pieces between slashes; a plain byte scan, several times cheaper than `split`.
+    private static func segments(of path: String) -> [Substring] {
+        var pieces: [Substring] = []
+        pieces.reserveCapacity(8)
+        let bytes = path.utf8
+        var start = bytes.startIndex
+        var index = start
+        while index != bytes.endIndex {
+            if bytes[index] == UInt8(ascii: "/") {
+                if start != index { pieces.append(path[start..<index]) }
+                start = bytes.index(after: index)
+            }
+            index = bytes.index(after: index)
+        }
+        if start != bytes.endIndex { pieces.append(path[start...]) }
+        return pieces
+    }
 }
 
 import Foundation
