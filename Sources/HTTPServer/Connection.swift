@@ -39,6 +39,8 @@ final class Connection {
     private var isShuttingDown = false
     private var pendingCancellations = 2
     private var pumpScheduled = false
+    // True while a read event is handled; it ends with a pump, so scheduling one is unneeded.
+    private var pumpFollows = false
 
     private var clock: ConnectionClock
 
@@ -149,7 +151,7 @@ final class Connection {
     /// Runs `pump()` once after the blocks already queued, so responses that complete together
     /// leave in one write.
     func schedulePump() {
-        guard !pumpScheduled else { return }
+        guard !pumpScheduled, !pumpFollows else { return }
         pumpScheduled = true
         queue.async { [self] in
             pumpScheduled = false
@@ -235,6 +237,13 @@ final class Connection {
 
     private func readable() {
         guard !isClosed else { return }
+        pumpFollows = true
+        receiveAvailable()
+        pumpFollows = false
+        pump()
+    }
+
+    private func receiveAvailable() {
         // A bounded number of reads per event keeps one busy connection from starving others.
         for _ in 0..<4 {
             let count = readBuffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
@@ -261,7 +270,6 @@ final class Connection {
                 return
             }
         }
-        pump()
     }
 
     private func received(_ bytes: UnsafeRawBufferPointer) {
