@@ -43,6 +43,9 @@ final class Connection {
     private var pumpFollows = false
 
     private var clock: ConnectionClock
+    /// When the bytes being handled were read (monotonic nanoseconds); request start times for
+    /// the access log come from here instead of a clock read per request.
+    private(set) var receivedAt: UInt64
 
     // Past this much unsent output the connection stops reading and stops asking the session for more.
     private static let outputHighWater = 1024 * 1024
@@ -65,7 +68,8 @@ final class Connection {
         writeSource = DispatchSource.makeWriteSource(fileDescriptor: descriptor, queue: queue)
         timer = DispatchSource.makeTimerSource(queue: queue)
         let limits = context.limits
-        clock = ConnectionClock(now: DispatchTime.now().uptimeNanoseconds, headerReadTimeout: limits.headerReadTimeout,
+        receivedAt = DispatchTime.now().uptimeNanoseconds
+        clock = ConnectionClock(now: receivedAt, headerReadTimeout: limits.headerReadTimeout,
                                 idleTimeout: limits.idleTimeout, lingerDuration: Connection.lingerSeconds)
         if let tlsContext = context.tlsContext {
             tls = try TLSConnection(context: tlsContext)
@@ -135,7 +139,8 @@ final class Connection {
 
     /// Marks the start (true) or end (false) of a request head for the header-read timeout.
     func setReadingHeaders(_ reading: Bool) {
-        clock.setReadingHeaders(reading, at: DispatchTime.now().uptimeNanoseconds)
+        // The head started when the bytes carrying its start were read.
+        clock.setReadingHeaders(reading, at: receivedAt)
     }
 
     /// Closes the socket once all queued output is written.
@@ -255,7 +260,8 @@ final class Connection {
                 }
                 continue
             } else if count > 0 {
-                clock.recordActivity(at: DispatchTime.now().uptimeNanoseconds)
+                receivedAt = DispatchTime.now().uptimeNanoseconds
+                clock.recordActivity(at: receivedAt)
                 readBuffer.withUnsafeBytes { received(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
                 if isClosed || readPausedByHandler || !hasOutputRoom || count < readBuffer.count { break }
             } else if count == 0 {

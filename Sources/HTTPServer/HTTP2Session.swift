@@ -27,9 +27,10 @@ final class HTTP2Session: ConnectionHandler, ResponseReceiver {
         var responseOffset = 0
         var status = 0
 
-        init(id: Int32) {
+        /// - Parameter startedAt: when the bytes that opened the stream arrived (no clock read per stream).
+        init(id: Int32, startedAt: UInt64) {
             self.id = id
-            startedAt = DispatchTime.now().uptimeNanoseconds
+            self.startedAt = startedAt
             // Typical clients send well under eight regular fields; one allocation instead of three.
             headers.reserveCapacity(8)
         }
@@ -38,7 +39,7 @@ final class HTTP2Session: ConnectionHandler, ResponseReceiver {
     private let connection: Connection
     private let limits: HTTPServerConfiguration.Limits
     private var session: OpaquePointer?
-    private var streams: [Int32: Stream] = [:]
+    private var streams = StreamTable<Stream>()
     // Callbacks for one stream arrive in runs (a HEADERS frame's fields, its DATA), so the last
     // stream looked up is usually the next one asked for.
     private var recentStream: Stream?
@@ -88,7 +89,7 @@ final class HTTP2Session: ConnectionHandler, ResponseReceiver {
         nghttp2_session_set_local_window_size(created, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0,
                                               Int32(clamping: min(limits.initialConnectionWindowSize, Int(Int32.max))))
         if let upgrade {
-            let stream = Stream(id: 1)
+            let stream = Stream(id: 1, startedAt: connection.receivedAt)
             stream.headersComplete = true
             stream.method = upgrade.request.method
             stream.path = upgrade.request.target
@@ -163,7 +164,7 @@ final class HTTP2Session: ConnectionHandler, ResponseReceiver {
     // MARK: Callbacks
 
     fileprivate func didBeginHeaders(streamID: Int32) {
-        let stream = Stream(id: streamID)
+        let stream = Stream(id: streamID, startedAt: connection.receivedAt)
         streams[streamID] = stream
         recentStream = stream
         streamsReadingHeaders += 1
