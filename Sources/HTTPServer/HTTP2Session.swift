@@ -167,24 +167,25 @@ final class HTTP2Session: ConnectionHandler, ResponseReceiver {
             stream.rejection = (431, "request head exceeds \(limits.maxHeaderListSize) bytes")
             return
         }
-        let valueText = String(decoding: value, as: UTF8.self)
         guard name.first == UInt8(ascii: ":") else {
             // nghttp2's HTTP messaging checks already rejected uppercase names.
-            stream.headers.add(lowercasedName: String(decoding: name, as: UTF8.self), value: valueText)
+            let nameText = CommonStrings.fieldName(name) ?? String(decoding: name, as: UTF8.self)
+            stream.headers.add(lowercasedName: nameText, value: String(decoding: value, as: UTF8.self))
             return
         }
-        if name.elementsEqual(HTTP2Session.methodName) {
-            stream.method = valueText
-        } else if name.elementsEqual(HTTP2Session.pathName) {
-            stream.path = valueText
-        } else if name.elementsEqual(HTTP2Session.authorityName) {
-            stream.headers.add(lowercasedName: "host", value: valueText)
+        // nghttp2 lets only :method, :scheme, :path, :authority and :protocol through, so the
+        // length and the first letter tell them apart.
+        switch (name.count, name.count > 1 ? name[1] : 0) {
+        case (7, UInt8(ascii: "m")):
+            stream.method = CommonStrings.method(value) ?? String(decoding: value, as: UTF8.self)
+        case (5, UInt8(ascii: "p")):
+            stream.path = String(decoding: value, as: UTF8.self)
+        case (10, UInt8(ascii: "a")):
+            stream.headers.add(lowercasedName: "host", value: String(decoding: value, as: UTF8.self))
+        default:
+            break
         }
     }
-
-    private static let methodName = Array(":method".utf8)
-    private static let pathName = Array(":path".utf8)
-    private static let authorityName = Array(":authority".utf8)
 
     fileprivate func didReceiveData(streamID: Int32, _ bytes: UnsafeRawBufferPointer) {
         guard let stream = stream(streamID) else { return }
