@@ -17,7 +17,8 @@ configuration.limits.maxConcurrentStreams = 256
 let response = HTTPResponse(status: 200, headers: ["content-type": "text/plain"], body: .bytes(body))
 
 do {
-    let server = try HTTPServer(configuration: configuration, logger: logger) { _ in response }
+    // The route answers without suspending, so it takes the transport's immediate path (no task).
+    let server = try HTTPServer(configuration: configuration, responder: HTTPClosureResponder(immediate: { _ in response }), logger: logger)
     let bound = try server.start()
     print("listening on \(bound)")
     let stop = ShutdownSignals { await server.shutdown(deadline: .now() + 5) }

@@ -39,8 +39,13 @@ final class Connection {
     private var isShuttingDown = false
     private var pendingCancellations = 2
     private var pumpScheduled = false
+    // True while a read event is handled; it ends with a pump, so scheduling one is unneeded.
+    private var pumpFollows = false
 
     private var clock: ConnectionClock
+    /// When the bytes being handled were read (monotonic nanoseconds); request start times for
+    /// the access log come from here instead of a clock read per request.
+    private(set) var receivedAt: UInt64
 
     // Past this much unsent output the connection stops reading and stops asking the session for more.
     private static let outputHighWater = 1024 * 1024
@@ -63,7 +68,8 @@ final class Connection {
         writeSource = DispatchSource.makeWriteSource(fileDescriptor: descriptor, queue: queue)
         timer = DispatchSource.makeTimerSource(queue: queue)
         let limits = context.limits
-        clock = ConnectionClock(now: DispatchTime.now().uptimeNanoseconds, headerReadTimeout: limits.headerReadTimeout,
+        receivedAt = DispatchTime.now().uptimeNanoseconds
+        clock = ConnectionClock(now: receivedAt, headerReadTimeout: limits.headerReadTimeout,
                                 idleTimeout: limits.idleTimeout, lingerDuration: Connection.lingerSeconds)
         if let tlsContext = context.tlsContext {
             tls = try TLSConnection(context: tlsContext)
@@ -133,7 +139,8 @@ final class Connection {
 
     /// Marks the start (true) or end (false) of a request head for the header-read timeout.
     func setReadingHeaders(_ reading: Bool) {
-        clock.setReadingHeaders(reading, at: DispatchTime.now().uptimeNanoseconds)
+        // The head started when the bytes carrying its start were read.
+        clock.setReadingHeaders(reading, at: receivedAt)
     }
 
     /// Closes the socket once all queued output is written.
@@ -149,7 +156,7 @@ final class Connection {
     /// Runs `pump()` once after the blocks already queued, so responses that complete together
     /// leave in one write.
     func schedulePump() {
-        guard !pumpScheduled else { return }
+        guard !pumpScheduled, !pumpFollows else { return }
         pumpScheduled = true
         queue.async { [self] in
             pumpScheduled = false
@@ -235,6 +242,13 @@ final class Connection {
 
     private func readable() {
         guard !isClosed else { return }
+        pumpFollows = true
+        receiveAvailable()
+        pumpFollows = false
+        pump()
+    }
+
+    private func receiveAvailable() {
         // A bounded number of reads per event keeps one busy connection from starving others.
         for _ in 0..<4 {
             let count = readBuffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
@@ -246,7 +260,8 @@ final class Connection {
                 }
                 continue
             } else if count > 0 {
-                clock.recordActivity(at: DispatchTime.now().uptimeNanoseconds)
+                receivedAt = DispatchTime.now().uptimeNanoseconds
+                clock.recordActivity(at: receivedAt)
                 readBuffer.withUnsafeBytes { received(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
                 if isClosed || readPausedByHandler || !hasOutputRoom || count < readBuffer.count { break }
             } else if count == 0 {
@@ -261,7 +276,6 @@ final class Connection {
                 return
             }
         }
-        pump()
     }
 
     private func received(_ bytes: UnsafeRawBufferPointer) {

@@ -139,7 +139,7 @@ final class HTTP1Session: ConnectionHandler {
 
     fileprivate func didBeginMessage() -> Int32 {
         messageInProgress = true
-        messageStartedAt = DispatchTime.now().uptimeNanoseconds
+        messageStartedAt = connection.receivedAt
         connection.setReadingHeaders(true)
         url.removeAll(keepingCapacity: true)
         fieldName.removeAll(keepingCapacity: true)

@@ -22,6 +22,11 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         fields.reserveCapacity(count)
     }
 
+    /// Removes every field; with `keepingCapacity`, the storage stays for the next fields.
+    mutating func removeAll(keepingCapacity: Bool) {
+        fields.removeAll(keepingCapacity: keepingCapacity)
+    }
+
     /// Number of fields, counting repeated names separately.
     public var count: Int { fields.count }
 

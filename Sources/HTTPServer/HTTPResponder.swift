@@ -1,20 +1,54 @@
-/// Turns a complete request into a response. The server calls it from a task of its own, so a
-/// responder may await anything; the response is handed back to the connection's queue.
-/// Responders never see the protocol: HTTP/1.1 requests and HTTP/2 streams look the same.
+/// Turns a complete request into a response. Responders never see the protocol: HTTP/1.1
+/// requests and HTTP/2 streams look the same.
+///
+/// The server first asks `immediateResponse(to:)` on the connection's queue; only when that
+/// returns nil does it run `respond(to:)` in a task of its own, so a responder may await
+/// anything there. Either way the response is handed back to the connection's queue.
 public protocol HTTPResponder: Sendable {
     /// Produces the response for `request`. Errors must already be turned into responses.
     func respond(to request: HTTPRequest) async -> HTTPResponse
+
+    /// The response for `request` if it is known without suspending, or nil to have
+    /// `respond(to:)` called in a task. Runs on the connection's queue whatever the
+    /// `responderPlacement`, so it must be quick: while it runs, the connection's other
+    /// requests (and those of other connections on the same loop) wait. Answering here saves
+    /// the task a request otherwise costs. The default returns nil.
+    func immediateResponse(to request: HTTPRequest) -> HTTPResponse?
 }
 
-/// A responder made from a closure.
-public struct HTTPClosureResponder: HTTPResponder {
-    private let handler: @Sendable (HTTPRequest) async -> HTTPResponse
+extension HTTPResponder {
+    public func immediateResponse(to request: HTTPRequest) -> HTTPResponse? { nil }
+}
 
+/// A responder made from a closure, either asynchronous or immediate.
+public struct HTTPClosureResponder: HTTPResponder {
+    private enum Handler {
+        case suspending(@Sendable (HTTPRequest) async -> HTTPResponse)
+        case immediate(@Sendable (HTTPRequest) -> HTTPResponse)
+    }
+
+    private let handler: Handler
+
+    /// A responder that answers every request in a task (see `HTTPResponder.respond(to:)`).
     public init(_ handler: @escaping @Sendable (HTTPRequest) async -> HTTPResponse) {
-        self.handler = handler
+        self.handler = .suspending(handler)
+    }
+
+    /// A responder that answers every request without suspending, on the connection's queue
+    /// (see `HTTPResponder.immediateResponse(to:)`).
+    public init(immediate handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse) {
+        self.handler = .immediate(handler)
     }
 
     public func respond(to request: HTTPRequest) async -> HTTPResponse {
-        await handler(request)
+        switch handler {
+        case .suspending(let handler): return await handler(request)
+        case .immediate(let handler): return handler(request)
+        }
+    }
+
+    public func immediateResponse(to request: HTTPRequest) -> HTTPResponse? {
+        guard case .immediate(let handler) = handler else { return nil }
+        return handler(request)
     }
 }

@@ -39,7 +39,8 @@ public struct HTTPServerConfiguration: Sendable {
         public init() {}
     }
 
-    /// Where responders start running.
+    /// Where responders' tasks start running. An `HTTPResponder.immediateResponse(to:)` answer
+    /// needs no task and is always produced on the connection's queue.
     public enum ResponderPlacement: Sendable {
         /// On the connection's serial queue, as the task's executor preference: a responder that
         /// answers without suspending costs no thread switch. While it runs synchronously, the

@@ -36,15 +36,22 @@ final class ServerContext: @unchecked Sendable {
 
     var limits: HTTPServerConfiguration.Limits { configuration.limits }
 
-    /// Runs the responder in a task and hands its response back on the connection's queue.
+    /// Hands the responder's response to `completion` on the connection's queue.
     func dispatch(_ request: HTTPRequest, on connection: Connection, completion: @escaping (HTTPResponse) -> Void) {
         dispatch(request, on: connection, to: ClosureReceiver(completion), token: ())
     }
 
-    /// Runs the responder in a task and passes its response to `receiver` on the connection's queue.
+    /// Passes the responder's response to `receiver` on the connection's queue: at once when the
+    /// responder has an immediate response, otherwise from a task.
     func dispatch<Receiver: ResponseReceiver>(_ request: HTTPRequest, on connection: Connection, to receiver: Receiver,
                                               token: Receiver.Token) {
         let responder = self.responder
+        if let response = responder.immediateResponse(to: request) {
+            // No task: a responder that can answer synchronously costs no task creation,
+            // executor bookkeeping or allocations of its own.
+            receiver.receive(response, for: token)
+            return
+        }
         let queue = connection.queue
         switch configuration.responderPlacement {
         case .connectionQueue:

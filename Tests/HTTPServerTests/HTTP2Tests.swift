@@ -40,6 +40,16 @@ struct HTTP2Tests {
         await running.stop()
     }
 
+    @Test func streamsReusedOnOneConnectionStartWithoutEarlierFields() async throws {
+        let running = try RunningServer()
+        // Closed streams' objects are reused; every request must see only its own fields.
+        let result = try await run("/usr/bin/h2load", ["-n2000", "-c1", "-m32", "-H", "x-probe: 1",
+                                                       "\(running.base)/distinct-fields"], timeout: 60)
+        #expect(result.text.contains("2000 succeeded, 0 failed, 0 errored"), "\(result.text)")
+        #expect(result.text.contains("2000 2xx, 0 3xx, 0 4xx, 0 5xx"), "\(result.text)")
+        await running.stop()
+    }
+
     @Test func hundredConcurrentStreamsWithNghttpClient() async throws {
         let running = try RunningServer()
         let result = try await run("/usr/bin/nghttp", ["-n", "-s", "-m", "100", "\(running.base)/hello"], timeout: 60)

@@ -3,6 +3,24 @@ import Testing
 
 @Suite("Request and header types")
 struct HTTPTypesTests {
+    @Test func commonNamesAndMethodsAreRecognisedByTheirBytes() {
+        func bytes(_ text: String, _ body: (UnsafeRawBufferPointer) -> String?) -> String? {
+            Array(text.utf8).withUnsafeBytes(body)
+        }
+        for name in ["host", "accept", "cookie", "user-agent", "content-type", "authorization", "cache-control",
+                     "content-length", "accept-encoding", "accept-language"] {
+            #expect(bytes(name, CommonStrings.fieldName) == name)
+        }
+        for name in ["hosts", "accepT", "x-custom", "user-agenT", "", "content-lengths"] {
+            #expect(bytes(name, CommonStrings.fieldName) == nil)
+        }
+        for method in ["GET", "PUT", "POST", "HEAD", "PATCH", "DELETE", "OPTIONS"] {
+            #expect(bytes(method, CommonStrings.method) == method)
+        }
+        #expect(bytes("BREW", CommonStrings.method) == nil)
+        #expect(bytes("get", CommonStrings.method) == nil)
+    }
+
     @Test func headerLookupIgnoresCase() {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "text/plain")

@@ -9,6 +9,7 @@ import HTTPServer
 /// - `/sse?n=N` → N server-sent events, streamed
 /// - `/peer` → the client's address (equal for two requests on one connection)
 /// - `/info` → "METHOD VERSION"
+/// - `/distinct-fields` → 200 if no header field name repeats, else 500
 struct TestResponder: HTTPResponder {
     let slowRequestsStarted = Counter()
 
@@ -42,6 +43,10 @@ struct TestResponder: HTTPResponder {
             return .text(request.remoteAddress + "\n")
         case "/info":
             return .text("\(request.method) \(request.version.rawValue)\n")
+        case "/distinct-fields":
+            // 500 if a field name repeats: a request saw fields left over from an earlier one.
+            let names = request.headers.map(\.name)
+            return .text("\(names.count)\n", status: Set(names).count == names.count ? 200 : 500)
         default:
             return .text("not found\n", status: 404)
         }
