@@ -80,7 +80,7 @@ public final class DynamicBatcher<Row: Sendable, Result: Sendable>: @unchecked S
 
     /// - Parameters:
     ///   - computeQueue: where batches run; never a connection's queue.
-    ///   - onBatch: called after each batch, on the compute queue.
+    ///   - onBatch: called after each batch, on the compute queue, before its requests are answered.
     public init(
         label: String, settings: Settings, computeQueue: DispatchQueue,
         onBatch: @escaping @Sendable (BatchReport) -> Void = { _ in }, compute: @escaping Compute
@@ -192,6 +192,12 @@ public final class DynamicBatcher<Row: Sendable, Result: Sendable>: @unchecked S
         let computeStart = DispatchTime.now()
         let outcome = Swift.Result { try self.compute(batchRows, batch.instance) }
         let computeSeconds = seconds(from: computeStart, to: .now())
+        // Recorded before anyone is answered: a client that reads the statistics right after its
+        // answer must find its batch counted.
+        onBatch(BatchReport(
+            rows: batchRows.count, requests: taken.count,
+            queueSeconds: taken.map { seconds(from: $0.enqueued, to: batch.started) },
+            computeSeconds: computeSeconds))
         switch outcome {
         case .success(let results) where results.count == batchRows.count:
             var offset = 0
@@ -205,10 +211,6 @@ public final class DynamicBatcher<Row: Sendable, Result: Sendable>: @unchecked S
         case .failure(let error):
             taken.forEach { $0.continuation.resume(throwing: error) }
         }
-        onBatch(BatchReport(
-            rows: batchRows.count, requests: taken.count,
-            queueSeconds: taken.map { seconds(from: $0.enqueued, to: batch.started) },
-            computeSeconds: computeSeconds))
     }
 }
 

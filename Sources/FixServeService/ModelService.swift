@@ -12,6 +12,14 @@ import ModelStore
 /// `respond(to:)` is the one place errors become `{"error": "…"}` responses.
 public final class ModelService: HTTPResponder, @unchecked Sendable {
     typealias Handler = @Sendable (ModelService, HTTPRequest, [String: String]) async throws -> HTTPResponse
+    typealias ImmediateHandler = @Sendable (ModelService, HTTPRequest, [String: String]) throws -> HTTPResponse
+
+    /// How a route answers: on the connection's queue at once, or in a task that may wait
+    /// (for the batcher).
+    enum RouteHandler {
+        case immediate(ImmediateHandler)
+        case suspending(Handler)
+    }
 
     public let configuration: ServiceConfiguration
     public let repository: ModelRepository<ServedModel>
@@ -19,7 +27,7 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
     let metrics: ServiceMetrics
     let logger: Logger
     let computeQueue: DispatchQueue
-    private var router = Router<(route: String, handler: Handler)>()
+    private var router = Router<(route: String, handler: RouteHandler)>()
     private let inFlight = ManagedCounter()
     /// Readiness beyond the models: false once the transport starts shutting down.
     public var transportIsReady: @Sendable () -> Bool = { true }
@@ -77,8 +85,11 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
     }
 
     private func registerRoutes() {
-        func add(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
-            router.add(method, pattern, (pattern, handler))
+        func add(_ method: String, _ pattern: String, _ handler: @escaping ImmediateHandler) {
+            router.add(method, pattern, (pattern, .immediate(handler)))
+        }
+        func addSuspending(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
+            router.add(method, pattern, (pattern, .suspending(handler)))
         }
         // Open Inference Protocol v2 (KServe / Triton REST).
         add("GET", "/v2", { s, _, _ in s.serverMetadata() })
@@ -93,15 +104,15 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         add("GET", "/v2/models/{model}/stats", { s, _, p in try s.modelStats(p) })
         add("GET", "/v2/models/{model}/versions/{version}/stats", { s, _, p in try s.modelStats(p) })
         add("GET", "/v2/models/stats", { s, _, _ in try s.modelStats([:]) })
-        add("POST", "/v2/models/{model}/infer", { s, r, p in try await s.infer(r, p) })
-        add("POST", "/v2/models/{model}/versions/{version}/infer", { s, r, p in try await s.infer(r, p) })
+        addSuspending("POST", "/v2/models/{model}/infer", { s, r, p in try await s.infer(r, p) })
+        addSuspending("POST", "/v2/models/{model}/versions/{version}/infer", { s, r, p in try await s.infer(r, p) })
         add("POST", "/v2/repository/index", { s, _, _ in s.repositoryIndex() })
         add("POST", "/v2/repository/models/{model}/load", { s, r, p in try s.loadModel(r, p) })
         add("POST", "/v2/repository/models/{model}/unload", { s, r, p in try s.unloadModel(r, p) })
         // TorchServe-style.
         add("GET", "/ping", { s, _, _ in s.ping() })
-        add("POST", "/predictions/{model}", { s, r, p in try await s.predict(r, p) })
-        add("POST", "/predictions/{model}/{version}", { s, r, p in try await s.predict(r, p) })
+        addSuspending("POST", "/predictions/{model}", { s, r, p in try await s.predict(r, p) })
+        addSuspending("POST", "/predictions/{model}/{version}", { s, r, p in try await s.predict(r, p) })
         // FixServe's own.
         add("GET", "/v1/models", { s, _, _ in s.modelList() })
         add("GET", "/v1/models/{model}", { s, _, p in try s.modelInfo(p) })
@@ -113,32 +124,63 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         add("GET", "/metrics", { s, _, _ in s.prometheusMetrics() })
     }
 
+    /// Answers every route that needs no waiting (all but inference) on the connection's queue,
+    /// and unknown routes; nil hands the request to `respond(to:)`.
+    public func immediateResponse(to request: HTTPRequest) -> HTTPResponse? {
+        let started = DispatchTime.now()
+        switch router.match(method: request.method, path: request.path) {
+        case .success(let match):
+            guard case .immediate(let handler) = match.handler.handler else { return nil }
+            inFlight.add(1)
+            defer { inFlight.add(-1) }
+            let response: HTTPResponse
+            do {
+                response = try handler(self, request, match.parameters)
+            } catch {
+                response = Self.errorResponse(ServiceError.from(error), logger: logger, request: request)
+            }
+            return finished(response, route: match.handler.route, started: started)
+        case .failure(let miss):
+            return finished(Self.response(for: miss.miss, request), route: "unmatched", started: started)
+        }
+    }
+
     public func respond(to request: HTTPRequest) async -> HTTPResponse {
         let started = DispatchTime.now()
         inFlight.add(1)
         defer { inFlight.add(-1) }
-        var route = "unmatched"
-        var response: HTTPResponse
         switch router.match(method: request.method, path: request.path) {
         case .success(let match):
-            route = match.handler.route
+            var response: HTTPResponse
             do {
-                response = try await match.handler.handler(self, request, match.parameters)
+                switch match.handler.handler {
+                case .immediate(let handler): response = try handler(self, request, match.parameters)
+                case .suspending(let handler): response = try await handler(self, request, match.parameters)
+                }
             } catch {
                 response = Self.errorResponse(ServiceError.from(error), logger: logger, request: request)
             }
+            return finished(response, route: match.handler.route, started: started)
         case .failure(let miss):
-            switch miss.miss {
-            case .notFound:
-                response = .error(404, "no route for \(request.method) \(request.path)")
-            case .methodNotAllowed(let allowed):
-                response = .error(405, "\(request.method) is not allowed on \(request.path); use \(allowed.joined(separator: ", "))")
-                response.headers.replaceOrAdd(name: "allow", value: allowed.joined(separator: ", "))
-            }
+            return finished(Self.response(for: miss.miss, request), route: "unmatched", started: started)
         }
+    }
+
+    private func finished(_ response: HTTPResponse, route: String, started: DispatchTime) -> HTTPResponse {
         metrics.requestFinished(route: route, status: response.status,
                                 seconds: Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9)
         return response
+    }
+
+    private static func response(for miss: Router<(route: String, handler: RouteHandler)>.Miss, _ request: HTTPRequest) -> HTTPResponse {
+        switch miss {
+        case .notFound:
+            return .error(404, "no route for \(request.method) \(request.path)")
+        case .methodNotAllowed(let allowed):
+            var response = HTTPResponse.error(405, "\(request.method) is not allowed on \(request.path); use \(allowed.joined(separator: ", "))")
+            response.headers.replaceOrAdd(name: "allow", value: allowed.joined(separator: ", "))
+            return response
+        }
     }
 
     private static func errorResponse(_ error: ServiceError, logger: Logger, request: HTTPRequest) -> HTTPResponse {
