@@ -42,7 +42,7 @@ final class ServerContext: @unchecked Sendable {
     }
 
     /// Passes the responder's response to `receiver` on the connection's queue: at once when the
-    /// responder has an immediate response, otherwise from a task.
+    /// responder has an immediate response, through a promise when it takes one, otherwise from a task.
     func dispatch<Receiver: ResponseReceiver>(_ request: HTTPRequest, on connection: Connection, to receiver: Receiver,
                                               token: Receiver.Token) {
         let responder = self.responder
@@ -53,6 +53,11 @@ final class ServerContext: @unchecked Sendable {
             return
         }
         let queue = connection.queue
+        let promise = HTTPResponsePromise(
+            queue: queue, isOnQueue: { DispatchQueue.getSpecific(key: Connection.queueKey) == ObjectIdentifier(connection) },
+            deliver: { receiver.receive($0, for: token) })
+        if responder.respond(to: request, promise: promise) { return }
+        promise.release()
         switch configuration.responderPlacement {
         case .connectionQueue:
             // The task starts at once, on this thread (we are on the connection's queue): a
