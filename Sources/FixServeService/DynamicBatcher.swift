@@ -56,10 +56,14 @@ public final class DynamicBatcher<Row: Sendable, Result: Sendable>: @unchecked S
     /// rows in, one result per row out, same order.
     public typealias Compute = @Sendable (_ rows: [Row], _ instance: Int) throws -> [Result]
 
+    /// How a request hears of its rows' results (or why there are none); called once, on the
+    /// compute queue or on the submitting thread when the request is refused.
+    public typealias Completion = @Sendable (Swift.Result<[Result], Error>) -> Void
+
     private struct Pending {
         var rows: [Row]
         var enqueued: DispatchTime
-        var continuation: CheckedContinuation<[Result], Error>
+        var completion: Completion
     }
 
     public let settings: Settings
@@ -101,13 +105,19 @@ public final class DynamicBatcher<Row: Sendable, Result: Sendable>: @unchecked S
     /// - Throws: `BatcherError.batchTooLarge` when the request alone exceeds the maximum batch size,
     ///   `.queueFull` when the queue cannot take it, `.closed` after `close()`, or what the compute threw.
     public func submit(_ rows: [Row]) async throws -> [Result] {
-        guard !rows.isEmpty else { return [] }
+        try await withCheckedThrowingContinuation { continuation in
+            submit(rows) { continuation.resume(with: $0) }
+        }
+    }
+
+    /// Submits the rows of one request; `completion` gets their results, or the error `submit`
+    /// would throw. For callers that answer from a callback rather than a task.
+    public func submit(_ rows: [Row], completion: @escaping Completion) {
+        guard !rows.isEmpty else { return completion(.success([])) }
         guard rows.count <= settings.maxBatchSize else {
-            throw BatcherError.batchTooLarge(rows: rows.count, maxBatchSize: settings.maxBatchSize)
+            return completion(.failure(BatcherError.batchTooLarge(rows: rows.count, maxBatchSize: settings.maxBatchSize)))
         }
-        return try await withCheckedThrowingContinuation { continuation in
-            enqueue(Pending(rows: rows, enqueued: .now(), continuation: continuation))
-        }
+        enqueue(Pending(rows: rows, enqueued: .now(), completion: completion))
     }
 
     /// Refuses new requests; those already queued still run.
@@ -121,13 +131,12 @@ public final class DynamicBatcher<Row: Sendable, Result: Sendable>: @unchecked S
         lock.lock()
         if closed {
             lock.unlock()
-            return request.continuation.resume(throwing: BatcherError.closed)
+            return request.completion(.failure(BatcherError.closed))
         }
         if pendingRows + request.rows.count > settings.maxQueueSize {
             let queued = pendingRows
             lock.unlock()
-            return request.continuation.resume(
-                throwing: BatcherError.queueFull(queued: queued, maxQueueSize: settings.maxQueueSize))
+            return request.completion(.failure(BatcherError.queueFull(queued: queued, maxQueueSize: settings.maxQueueSize)))
         }
         pending.append(request)
         pendingRows += request.rows.count
@@ -202,14 +211,14 @@ public final class DynamicBatcher<Row: Sendable, Result: Sendable>: @unchecked S
         case .success(let results) where results.count == batchRows.count:
             var offset = 0
             for request in taken {
-                request.continuation.resume(returning: Array(results[offset..<offset + request.rows.count]))
+                request.completion(.success(Array(results[offset..<offset + request.rows.count])))
                 offset += request.rows.count
             }
         case .success(let results):
             let error = BatcherError.resultCountMismatch(expected: batchRows.count, actual: results.count)
-            taken.forEach { $0.continuation.resume(throwing: error) }
+            taken.forEach { $0.completion(.failure(error)) }
         case .failure(let error):
-            taken.forEach { $0.continuation.resume(throwing: error) }
+            taken.forEach { $0.completion(.failure(error)) }
         }
     }
 }

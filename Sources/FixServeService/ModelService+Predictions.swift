@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServer
+import ModelStore
 
 /// TorchServe-style handlers: `POST /predictions/{model}[/{version}]` with an image, `GET /ping`.
 extension ModelService {
@@ -10,26 +11,44 @@ extension ModelService {
 
     /// Classifies one image sent as the raw body (image/png, image/jpeg, application/octet-stream)
     /// or as the multipart form field `data` (or `file`); answers the top 5 as {label: probability}.
-    func predict(_ request: HTTPRequest, _ parameters: [String: String]) async throws -> HTTPResponse {
-        let model = try served(parameters)
-        let image = try Self.imageBytes(of: request)
-        let started = DispatchTime.now()
+    ///
+    /// Decoding runs on the caller's thread; `completion` gets the response on the compute queue
+    /// once the image's batch has run, or the error at once.
+    func predict(_ request: HTTPRequest, _ parameters: [String: String],
+                 completion: @escaping @Sendable (Result<HTTPResponse, Error>) -> Void) {
+        let model: LoadedModel<ServedModel>, image: [UInt8]
         do {
-            let row = try model.runtime.preprocessor.row(fromEncodedImage: image)
-            let preprocessed = DispatchTime.now()
-            guard let logits = try await model.runtime.infer([row]).first else {
-                throw ServiceError(status: 500, "the model returned no result")
+            model = try served(parameters)
+            image = try Self.imageBytes(of: request)
+        } catch {
+            return completion(.failure(error))
+        }
+        let started = DispatchTime.now()
+        let statistics = model.runtime.statistics
+        let row: [Float]
+        do {
+            row = try model.runtime.preprocessor.row(fromEncodedImage: image)
+        } catch {
+            statistics.recordFailure(totalNanoseconds: started.nanoseconds())
+            return completion(.failure(error))
+        }
+        let preprocessed = DispatchTime.now()
+        let labels = model.manifest.labels
+        model.runtime.infer([row]) { result in
+            guard case .success(let rows) = result, let logits = rows.first else {
+                statistics.recordFailure(totalNanoseconds: started.nanoseconds())
+                if case .failure(let error) = result { return completion(.failure(error)) }
+                return completion(.failure(ServiceError(status: 500, "the model returned no result")))
             }
-            model.runtime.statistics.recordSuccess(totalNanoseconds: started.nanoseconds(), preprocessingNanoseconds: started.nanoseconds(until: preprocessed))
+            statistics.recordSuccess(totalNanoseconds: started.nanoseconds(),
+                                     preprocessingNanoseconds: started.nanoseconds(until: preprocessed))
             let probabilities = Softmax.probabilities(logits)
             let top = probabilities.enumerated().sorted { $0.element > $1.element }.prefix(5)
             // Keys in descending probability, as TorchServe's image classifier prints them.
-            let body = "{" + top.map { "\(JSONText.quote(model.manifest.labels[$0.offset])):\(JSONText.number($0.element))" }
+            let body = "{" + top.map { "\(JSONText.quote(labels[$0.offset])):\(JSONText.number($0.element))" }
                 .joined(separator: ",") + "}"
-            return HTTPResponse(status: 200, headers: ["content-type": "application/json"], body: .bytes(Array(body.utf8)))
-        } catch {
-            model.runtime.statistics.recordFailure(totalNanoseconds: started.nanoseconds())
-            throw error
+            completion(.success(HTTPResponse(status: 200, headers: ["content-type": "application/json"],
+                                             body: .bytes(Array(body.utf8)))))
         }
     }
 

@@ -13,11 +13,14 @@ import ModelStore
 public final class ModelService: HTTPResponder, @unchecked Sendable {
     typealias Handler = @Sendable (ModelService, HTTPRequest, [String: String]) async throws -> HTTPResponse
     typealias ImmediateHandler = @Sendable (ModelService, HTTPRequest, [String: String]) throws -> HTTPResponse
+    typealias Completion = @Sendable (Result<HTTPResponse, Error>) -> Void
+    typealias DeferredHandler = @Sendable (ModelService, HTTPRequest, [String: String], @escaping Completion) -> Void
 
-    /// How a route answers: on the connection's queue at once, or in a task that may wait
-    /// (for the batcher).
+    /// How a route answers: on the connection's queue at once; later through a callback (the
+    /// batcher's), without a task; or in a task that may await.
     enum RouteHandler {
         case immediate(ImmediateHandler)
+        case deferred(DeferredHandler)
         case suspending(Handler)
     }
 
@@ -91,6 +94,9 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         func addSuspending(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
             router.add(method, pattern, (pattern, .suspending(handler)))
         }
+        func addDeferred(_ method: String, _ pattern: String, _ handler: @escaping DeferredHandler) {
+            router.add(method, pattern, (pattern, .deferred(handler)))
+        }
         // Open Inference Protocol v2 (KServe / Triton REST).
         add("GET", "/v2", { s, _, _ in s.serverMetadata() })
         add("GET", "/v2/health/live", { _, _, _ in .json(["live": true]) })
@@ -111,8 +117,8 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         add("POST", "/v2/repository/models/{model}/unload", { s, r, p in try s.unloadModel(r, p) })
         // TorchServe-style.
         add("GET", "/ping", { s, _, _ in s.ping() })
-        addSuspending("POST", "/predictions/{model}", { s, r, p in try await s.predict(r, p) })
-        addSuspending("POST", "/predictions/{model}/{version}", { s, r, p in try await s.predict(r, p) })
+        addDeferred("POST", "/predictions/{model}", { s, r, p, done in s.predict(r, p, completion: done) })
+        addDeferred("POST", "/predictions/{model}/{version}", { s, r, p, done in s.predict(r, p, completion: done) })
         // FixServe's own.
         add("GET", "/v1/models", { s, _, _ in s.modelList() })
         add("GET", "/v1/models/{model}", { s, _, p in try s.modelInfo(p) })
@@ -124,25 +130,42 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         add("GET", "/metrics", { s, _, _ in s.prometheusMetrics() })
     }
 
-    /// Answers every route that needs no waiting (all but inference) on the connection's queue,
-    /// and unknown routes; nil hands the request to `respond(to:)`.
-    public func immediateResponse(to request: HTTPRequest) -> HTTPResponse? {
+    /// Answers every route but JSON inference through `promise`: at once for those that need no
+    /// waiting, from the batcher's callback for predictions; unknown routes too. Returns false
+    /// (a task runs `respond(to:)`) only for routes that await.
+    public func respond(to request: HTTPRequest, promise: HTTPResponsePromise) -> Bool {
         let started = DispatchTime.now()
         switch router.match(method: request.method, path: request.path) {
         case .success(let match):
-            guard case .immediate(let handler) = match.handler.handler else { return nil }
-            inFlight.add(1)
-            defer { inFlight.add(-1) }
-            let response: HTTPResponse
-            do {
-                response = try handler(self, request, match.parameters)
-            } catch {
-                response = Self.errorResponse(ServiceError.from(error), logger: logger, request: request)
+            let route = match.handler.route
+            switch match.handler.handler {
+            case .immediate(let handler):
+                let response: HTTPResponse
+                do {
+                    response = try handler(self, request, match.parameters)
+                } catch {
+                    response = Self.errorResponse(ServiceError.from(error), logger: logger, request: request)
+                }
+                promise.fulfil(finished(response, route: route, started: started))
+            case .deferred(let handler):
+                inFlight.add(1)
+                let logger = self.logger
+                handler(self, request, match.parameters) { [self] result in
+                    let response: HTTPResponse
+                    switch result {
+                    case .success(let answer): response = answer
+                    case .failure(let error): response = Self.errorResponse(ServiceError.from(error), logger: logger, request: request)
+                    }
+                    inFlight.add(-1)
+                    promise.fulfil(finished(response, route: route, started: started))
+                }
+            case .suspending:
+                return false
             }
-            return finished(response, route: match.handler.route, started: started)
         case .failure(let miss):
-            return finished(Self.response(for: miss.miss, request), route: "unmatched", started: started)
+            promise.fulfil(finished(Self.response(for: miss.miss, request), route: "unmatched", started: started))
         }
+        return true
     }
 
     public func respond(to request: HTTPRequest) async -> HTTPResponse {
@@ -155,6 +178,10 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
             do {
                 switch match.handler.handler {
                 case .immediate(let handler): response = try handler(self, request, match.parameters)
+                case .deferred(let handler):
+                    response = try await withCheckedThrowingContinuation { continuation in
+                        handler(self, request, match.parameters) { continuation.resume(with: $0) }
+                    }
                 case .suspending(let handler): response = try await handler(self, request, match.parameters)
                 }
             } catch {

@@ -99,4 +99,9 @@ public final class ServedModel: @unchecked Sendable {
     public func infer(_ rows: [[Float]]) async throws -> [[Float]] {
         try await batcher.submit(rows)
     }
+
+    /// Runs one request's rows through the batcher; `completion` gets the logits on the compute queue.
+    public func infer(_ rows: [[Float]], completion: @escaping DynamicBatcher<[Float], [Float]>.Completion) {
+        batcher.submit(rows, completion: completion)
+    }
 }
