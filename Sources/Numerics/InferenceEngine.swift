@@ -39,11 +39,12 @@ public final class InferenceEngine {
     private let inputSize: Int
     /// The largest per-sample activation of any step.
     private let sampleStride: Int
-    /// Four activation buffers of maxBatchSize × sampleStride elements: two alternate as step
-    /// input/output, two hold a residual block's intermediate and shortcut. Sample i starts at
-    /// `i × sampleStride` in each, so workers never share memory.
+    /// Activation buffers of maxBatchSize × sampleStride elements: two alternate as step
+    /// input/output; a network with residual blocks has two more for a block's intermediate and
+    /// shortcut. Sample i starts at `i × sampleStride` in each, so workers never share memory.
     private let arena: UnsafeMutablePointer<Float>
     private let bufferSize: Int
+    private let bufferCount: Int
     /// Per-worker scratch: patches and linear-layer vectors.
     private let workspaces: [InferenceWorkspace]
 
@@ -138,8 +139,12 @@ public final class InferenceEngine {
         self.classes = network.classes
         self.sampleStride = largest
         self.bufferSize = largest * maxBatchSize
-        self.arena = .allocate(capacity: 4 * bufferSize)
-        self.arena.initialize(repeating: 0, count: 4 * bufferSize)
+        // Residual blocks need the two scratch buffers; plain chains only the alternating pair.
+        let hasResidual = steps.contains { if case .residual = $0 { return true } else { return false } }
+        self.bufferCount = hasResidual ? 4 : 2
+        let capacity = bufferCount * bufferSize
+        self.arena = .allocate(capacity: capacity)
+        self.arena.initialize(repeating: 0, count: capacity)
         self.workspaces = (0..<min(workers, maxBatchSize)).map { _ in
             InferenceWorkspace(columns: columnsNeeded, vectorInput: widestInput, vectorOutput: widestOutput)
         }
@@ -215,7 +220,9 @@ public final class InferenceEngine {
     private func runBackbone(_ input: UnsafePointer<Float>, batch: Int, at offset: Int,
                              workspace: InferenceWorkspace) -> UnsafePointer<Float> {
         let first = arena + offset, second = arena + bufferSize + offset
-        let scratch1 = arena + 2 * bufferSize + offset, scratch2 = arena + 3 * bufferSize + offset
+        // Only residual steps use the scratch pair, and the arena has it exactly when there are some.
+        let scratch1 = bufferCount == 4 ? arena + 2 * bufferSize + offset : first
+        let scratch2 = bufferCount == 4 ? arena + 3 * bufferSize + offset : first
         var source = input
         var target = first
         for step in steps {
