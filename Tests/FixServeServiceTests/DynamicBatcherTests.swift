@@ -24,6 +24,30 @@ import Testing
         #expect(sizes.values.allSatisfy { $0 <= 16 })
     }
 
+    /// The callback form, as predictions use it: submitted from many threads at once, each
+    /// request hears exactly once with its own rows; refusals come through the callback too.
+    @Test func callbacksFromManyThreadsEachGetTheirOwnResults() async throws {
+        let sizes = BatchSizes()
+        let batcher = DynamicBatcher<Int, Int>(
+            label: "t", settings: .init(maxBatchSize: 8, maxQueueDelayMicroseconds: 0, maxQueueSize: 4096, instances: 2),
+            computeQueue: DispatchQueue(label: "test.compute.concurrent", attributes: .concurrent),
+            onBatch: { sizes.append($0.rows) }
+        ) { rows, _ in rows.map { $0 + 1 } }
+        let answers = Answers()
+        DispatchQueue.concurrentPerform(iterations: 400) { i in
+            batcher.submit([i * 2, i * 2 + 1]) { answers.record(i, $0) }
+        }
+        let tooLarge = Answers()
+        batcher.submit(Array(0..<9)) { tooLarge.record(0, $0) }
+        for _ in 0..<500 where answers.count < 400 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(answers.count == 400)
+        for i in 0..<400 { #expect(answers.value(i) == [i * 2 + 1, i * 2 + 2], "request \(i)") }
+        #expect(answers.repeated == 0)
+        #expect(tooLarge.error(0) as? BatcherError == .batchTooLarge(rows: 9, maxBatchSize: 8))
+        #expect(sizes.values.reduce(0, +) == 800)
+        #expect(sizes.values.allSatisfy { $0 <= 8 })
+    }
+
     @Test func refusesRequestsLargerThanABatchAndAFullQueue() async throws {
         let gate = DispatchSemaphore(value: 0)
         let batcher = DynamicBatcher<Int, Int>(
@@ -101,4 +125,28 @@ private final class ActiveInstances: @unchecked Sendable {
         }
     }
     func leave(_ i: Int) { lock.withLock { _ = busy.remove(i) } }
+}
+
+/// Results that callbacks deliver, by request, counting any request answered twice.
+private final class Answers: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [Int: Result<[Int], Error>] = [:]
+    private var repeats = 0
+
+    func record(_ request: Int, _ result: Result<[Int], Error>) {
+        lock.withLock {
+            if results[request] != nil { repeats += 1 }
+            results[request] = result
+        }
+    }
+
+    var count: Int { lock.withLock { results.count } }
+    var repeated: Int { lock.withLock { repeats } }
+    func value(_ request: Int) -> [Int]? { lock.withLock { try? results[request]?.get() } }
+    func error(_ request: Int) -> Error? {
+        lock.withLock {
+            guard case .failure(let error) = results[request] else { return nil }
+            return error
+        }
+    }
 }
