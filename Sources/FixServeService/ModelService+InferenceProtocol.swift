@@ -122,9 +122,24 @@ extension ModelService {
         return .json(["model_stats": stats])
     }
 
-    func infer(_ request: HTTPRequest, _ parameters: [String: String]) async throws -> HTTPResponse {
-        let model = try served(parameters)
+    /// Open Inference Protocol inference: the request is decoded on the caller's thread;
+    /// `completion` gets the response on the compute queue once the rows' batch has run, or the
+    /// error at once.
+    func infer(_ request: HTTPRequest, _ parameters: [String: String],
+               completion: @escaping @Sendable (Result<HTTPResponse, Error>) -> Void) {
+        let model: LoadedModel<ServedModel>
+        do {
+            model = try served(parameters)
+        } catch {
+            return completion(.failure(error))
+        }
         let started = DispatchTime.now()
+        let statistics = model.runtime.statistics
+        let fail = { @Sendable (error: Error) in
+            statistics.recordFailure(totalNanoseconds: started.nanoseconds())
+            completion(.failure(error))
+        }
+        let decoded: InferenceRequest, rows: [[Float]]
         do {
             var headerLength: Int?
             if let text = request.headers["inference-header-content-length"] {
@@ -133,26 +148,31 @@ extension ModelService {
                 }
                 headerLength = value
             }
-            let decoded = try InferenceRequest.decode(body: request.body, headerLength: headerLength)
+            decoded = try InferenceRequest.decode(body: request.body, headerLength: headerLength)
             guard decoded.inputs.count == 1, let input = decoded.inputs.first, input.name == "input" else {
                 throw ServiceError.badRequest(
                     "this model takes exactly one input named \"input\", got \(decoded.inputs.map { "\"\($0.name)\"" }.joined(separator: ", "))")
             }
-            let rows = try model.runtime.preprocessor.rows(shape: input.shape, data: input.data)
+            rows = try model.runtime.preprocessor.rows(shape: input.shape, data: input.data)
             guard !rows.isEmpty else { throw ServiceError.badRequest("the input holds no samples (batch size 0)") }
-            let preprocessed = DispatchTime.now()
-            let logits = try await model.runtime.infer(rows)
-            let outputs = try Self.outputs(for: decoded, logits: logits, labels: model.manifest.labels)
-            let response = InferenceResponse(modelName: model.name, modelVersion: String(model.version), id: decoded.id, outputs: outputs)
-            let (body, jsonLength) = response.encoded()
-            model.runtime.statistics.recordSuccess(
-                totalNanoseconds: started.nanoseconds(), preprocessingNanoseconds: started.nanoseconds(until: preprocessed))
-            var headers: HTTPHeaders = ["content-type": jsonLength == nil ? "application/json" : "application/octet-stream"]
-            if let jsonLength { headers.add(name: "inference-header-content-length", value: String(jsonLength)) }
-            return HTTPResponse(status: 200, headers: headers, body: .bytes(body))
         } catch {
-            model.runtime.statistics.recordFailure(totalNanoseconds: started.nanoseconds())
-            throw error
+            return fail(error)
+        }
+        let preprocessed = DispatchTime.now()
+        let (name, version, labels) = (model.name, String(model.version), model.manifest.labels)
+        model.runtime.infer(rows) { result in
+            do {
+                let outputs = try Self.outputs(for: decoded, logits: try result.get(), labels: labels)
+                let response = InferenceResponse(modelName: name, modelVersion: version, id: decoded.id, outputs: outputs)
+                let (body, jsonLength) = response.encoded()
+                statistics.recordSuccess(
+                    totalNanoseconds: started.nanoseconds(), preprocessingNanoseconds: started.nanoseconds(until: preprocessed))
+                var headers: HTTPHeaders = ["content-type": jsonLength == nil ? "application/json" : "application/octet-stream"]
+                if let jsonLength { headers.add(name: "inference-header-content-length", value: String(jsonLength)) }
+                completion(.success(HTTPResponse(status: 200, headers: headers, body: .bytes(body))))
+            } catch {
+                fail(error)
+            }
         }
     }
 

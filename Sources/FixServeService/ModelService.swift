@@ -11,17 +11,15 @@ import ModelStore
 /// Handlers throw `ServiceError` (or an error of a lower layer that `ServiceError.from` maps);
 /// `respond(to:)` is the one place errors become `{"error": "…"}` responses.
 public final class ModelService: HTTPResponder, @unchecked Sendable {
-    typealias Handler = @Sendable (ModelService, HTTPRequest, [String: String]) async throws -> HTTPResponse
     typealias ImmediateHandler = @Sendable (ModelService, HTTPRequest, [String: String]) throws -> HTTPResponse
     typealias Completion = @Sendable (Result<HTTPResponse, Error>) -> Void
     typealias DeferredHandler = @Sendable (ModelService, HTTPRequest, [String: String], @escaping Completion) -> Void
 
-    /// How a route answers: on the connection's queue at once; later through a callback (the
-    /// batcher's), without a task; or in a task that may await.
+    /// How a route answers: on the connection's queue at once, or later through a callback (the
+    /// batcher's). Neither needs a task.
     enum RouteHandler {
         case immediate(ImmediateHandler)
         case deferred(DeferredHandler)
-        case suspending(Handler)
     }
 
     public let configuration: ServiceConfiguration
@@ -91,9 +89,6 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         func add(_ method: String, _ pattern: String, _ handler: @escaping ImmediateHandler) {
             router.add(method, pattern, (pattern, .immediate(handler)))
         }
-        func addSuspending(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
-            router.add(method, pattern, (pattern, .suspending(handler)))
-        }
         func addDeferred(_ method: String, _ pattern: String, _ handler: @escaping DeferredHandler) {
             router.add(method, pattern, (pattern, .deferred(handler)))
         }
@@ -110,8 +105,8 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         add("GET", "/v2/models/{model}/stats", { s, _, p in try s.modelStats(p) })
         add("GET", "/v2/models/{model}/versions/{version}/stats", { s, _, p in try s.modelStats(p) })
         add("GET", "/v2/models/stats", { s, _, _ in try s.modelStats([:]) })
-        addSuspending("POST", "/v2/models/{model}/infer", { s, r, p in try await s.infer(r, p) })
-        addSuspending("POST", "/v2/models/{model}/versions/{version}/infer", { s, r, p in try await s.infer(r, p) })
+        addDeferred("POST", "/v2/models/{model}/infer", { s, r, p, done in s.infer(r, p, completion: done) })
+        addDeferred("POST", "/v2/models/{model}/versions/{version}/infer", { s, r, p, done in s.infer(r, p, completion: done) })
         add("POST", "/v2/repository/index", { s, _, _ in s.repositoryIndex() })
         add("POST", "/v2/repository/models/{model}/load", { s, r, p in try s.loadModel(r, p) })
         add("POST", "/v2/repository/models/{model}/unload", { s, r, p in try s.unloadModel(r, p) })
@@ -130,9 +125,8 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         add("GET", "/metrics", { s, _, _ in s.prometheusMetrics() })
     }
 
-    /// Answers every route but JSON inference through `promise`: at once for those that need no
-    /// waiting, from the batcher's callback for predictions; unknown routes too. Returns false
-    /// (a task runs `respond(to:)`) only for routes that await.
+    /// Answers every request through `promise`, with no task: at once for routes that need no
+    /// waiting (and unknown ones), from the batcher's callback for inference and predictions.
     public func respond(to request: HTTPRequest, promise: HTTPResponsePromise) -> Bool {
         let started = DispatchTime.now()
         switch router.match(method: request.method, path: request.path) {
@@ -159,8 +153,6 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
                     inFlight.add(-1)
                     promise.fulfil(finished(response, route: route, started: started))
                 }
-            case .suspending:
-                return false
             }
         case .failure(let miss):
             promise.fulfil(finished(Self.response(for: miss.miss, request), route: "unmatched", started: started))
@@ -168,6 +160,7 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         return true
     }
 
+    /// The same answers for callers that await (the transport itself always takes the promise).
     public func respond(to request: HTTPRequest) async -> HTTPResponse {
         let started = DispatchTime.now()
         inFlight.add(1)
@@ -182,7 +175,6 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
                     response = try await withCheckedThrowingContinuation { continuation in
                         handler(self, request, match.parameters) { continuation.resume(with: $0) }
                     }
-                case .suspending(let handler): response = try await handler(self, request, match.parameters)
                 }
             } catch {
                 response = Self.errorResponse(ServiceError.from(error), logger: logger, request: request)
