@@ -114,6 +114,9 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         add("GET", "/ping", { s, _, _ in s.ping() })
         addDeferred("POST", "/predictions/{model}", { s, r, p, done in s.predict(r, p, completion: done) })
         addDeferred("POST", "/predictions/{model}/{version}", { s, r, p, done in s.predict(r, p, completion: done) })
+        // TorchServe takes PUT too, which is what `curl -T image.png` sends.
+        addDeferred("PUT", "/predictions/{model}", { s, r, p, done in s.predict(r, p, completion: done) })
+        addDeferred("PUT", "/predictions/{model}/{version}", { s, r, p, done in s.predict(r, p, completion: done) })
         // FixServe's own.
         add("GET", "/v1/models", { s, _, _ in s.modelList() })
         add("GET", "/v1/models/{model}", { s, _, p in try s.modelInfo(p) })

@@ -14,15 +14,18 @@ import Testing
         _ = try expected.writeForClients(labels: ServiceTestServer.labels, pngOnly: false)
         for entry in expected.entries {
             let file = expected.directory.appendingPathComponent(entry.name).path
+            // Plain `curl -T` sends PUT, as TorchServe users type it; POST is the documented method.
             for protocolFlag in ["--http2-prior-knowledge", "--http1.1"] {
-                let (status, body) = try Client.curl([protocolFlag, "-T", file, "-H", "content-type: application/octet-stream",
-                                                      "-X", "POST", "\(server.base)/predictions/tiny"])
-                #expect(status == 200, "\(protocolFlag) \(entry.name): \(status) \(body)")
-                let answer = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Double] ?? [:]
-                #expect(answer.count == 5)
-                let top = answer.max { $0.value < $1.value }
-                #expect(top?.key == entry.topLabel, "\(protocolFlag) \(entry.name): \(answer)")
-                #expect(abs((top?.value ?? 0) - Double(entry.probabilities.max()!)) < 1e-5)
+                for method in [[], ["-X", "POST"]] {
+                    let (status, body) = try Client.curl([protocolFlag, "-T", file, "-H", "content-type: application/octet-stream"]
+                                                         + method + ["\(server.base)/predictions/tiny"])
+                    #expect(status == 200, "\(protocolFlag) \(method) \(entry.name): \(status) \(body)")
+                    let answer = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Double] ?? [:]
+                    #expect(answer.count == 5)
+                    let top = answer.max { $0.value < $1.value }
+                    #expect(top?.key == entry.topLabel, "\(protocolFlag) \(entry.name): \(answer)")
+                    #expect(abs((top?.value ?? 0) - Double(entry.probabilities.max()!)) < 1e-5)
+                }
             }
         }
         // A multipart upload (TorchServe's form field `data`) gives the same answer.
