@@ -95,11 +95,6 @@ public final class ServedModel: @unchecked Sendable {
         return (0..<rows.count).map { Array(instance.output[$0 * classes..<($0 + 1) * classes]) }
     }
 
-    /// Runs one request's rows through the batcher.
-    public func infer(_ rows: [[Float]]) async throws -> [[Float]] {
-        try await batcher.submit(rows)
-    }
-
     /// Runs one request's rows through the batcher; `completion` gets the logits on the compute queue.
     public func infer(_ rows: [[Float]], completion: @escaping DynamicBatcher<[Float], [Float]>.Completion) {
         batcher.submit(rows, completion: completion)
