@@ -131,6 +131,20 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
     /// Answers every request through `promise`, with no task: at once for routes that need no
     /// waiting (and unknown ones), from the batcher's callback for inference and predictions.
     public func respond(to request: HTTPRequest, promise: HTTPResponsePromise) -> Bool {
+        answer(request) { promise.fulfil($0) }
+        return true
+    }
+
+    /// The same answers for callers that await (the transport itself always takes the promise).
+    public func respond(to request: HTTPRequest) async -> HTTPResponse {
+        await withCheckedContinuation { continuation in
+            answer(request) { continuation.resume(returning: $0) }
+        }
+    }
+
+    /// Routes `request` and hands its response, errors already turned into JSON, to `deliver`:
+    /// on this thread for immediate routes, from the batcher's callback for deferred ones.
+    private func answer(_ request: HTTPRequest, deliver: @escaping @Sendable (HTTPResponse) -> Void) {
         let started = DispatchTime.now()
         switch router.match(method: request.method, path: request.path) {
         case .success(let match):
@@ -143,7 +157,7 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
                 } catch {
                     response = Self.errorResponse(ServiceError.from(error), logger: logger, request: request)
                 }
-                promise.fulfil(finished(response, route: route, started: started))
+                deliver(finished(response, route: route, started: started))
             case .deferred(let handler):
                 inFlight.add(1)
                 let logger = self.logger
@@ -154,37 +168,11 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
                     case .failure(let error): response = Self.errorResponse(ServiceError.from(error), logger: logger, request: request)
                     }
                     inFlight.add(-1)
-                    promise.fulfil(finished(response, route: route, started: started))
+                    deliver(finished(response, route: route, started: started))
                 }
             }
         case .failure(let miss):
-            promise.fulfil(finished(Self.response(for: miss.miss, request), route: "unmatched", started: started))
-        }
-        return true
-    }
-
-    /// The same answers for callers that await (the transport itself always takes the promise).
-    public func respond(to request: HTTPRequest) async -> HTTPResponse {
-        let started = DispatchTime.now()
-        inFlight.add(1)
-        defer { inFlight.add(-1) }
-        switch router.match(method: request.method, path: request.path) {
-        case .success(let match):
-            var response: HTTPResponse
-            do {
-                switch match.handler.handler {
-                case .immediate(let handler): response = try handler(self, request, match.parameters)
-                case .deferred(let handler):
-                    response = try await withCheckedThrowingContinuation { continuation in
-                        handler(self, request, match.parameters) { continuation.resume(with: $0) }
-                    }
-                }
-            } catch {
-                response = Self.errorResponse(ServiceError.from(error), logger: logger, request: request)
-            }
-            return finished(response, route: match.handler.route, started: started)
-        case .failure(let miss):
-            return finished(Self.response(for: miss.miss, request), route: "unmatched", started: started)
+            deliver(finished(Self.response(for: miss.miss, request), route: "unmatched", started: started))
         }
     }
 
