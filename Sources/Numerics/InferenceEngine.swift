@@ -189,11 +189,6 @@ public final class InferenceEngine {
         var features = [Float](repeating: 0, count: batchSize * featureCount)
         features.withUnsafeMutableBufferPointer { gathered in
             let gathered = gathered.baseAddress!
-            let runSample = { (sample: Int, workspace: InferenceWorkspace) in
-                let result = self.runBackbone(base + sample * self.inputSize, batch: 1,
-                                              at: sample * self.sampleStride, workspace: workspace)
-                (gathered + sample * self.featureCount).update(from: result, count: self.featureCount)
-            }
             let threads = min(workspaces.count, batchSize)
             if threads == 1 {
                 gathered.update(from: runBackbone(base, batch: batchSize, at: 0, workspace: workspaces[0]),
@@ -206,7 +201,9 @@ public final class InferenceEngine {
                     while true {
                         let sample = next.wrappingAdd(1, ordering: .relaxed).oldValue
                         guard sample < batchSize else { break }
-                        runSample(sample, workspaces[worker])
+                        let result = runBackbone(base + sample * inputSize, batch: 1,
+                                                 at: sample * sampleStride, workspace: workspaces[worker])
+                        (gathered + sample * featureCount).update(from: result, count: featureCount)
                     }
                 }
             }
