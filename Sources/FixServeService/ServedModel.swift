@@ -96,7 +96,12 @@ public final class ServedModel: @unchecked Sendable {
     }
 
     /// Runs one request's rows through the batcher; `completion` gets the logits on the compute queue.
+    ///
+    /// The pending request keeps this version alive: a hot swap may drop the repository's last
+    /// reference while the request waits, and its batch must still find the engine.
     public func infer(_ rows: [[Float]], completion: @escaping DynamicBatcher<[Float], [Float]>.Completion) {
-        batcher.submit(rows, completion: completion)
+        batcher.submit(rows) { result in
+            withExtendedLifetime(self) { completion(result) }
+        }
     }
 }
