@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import LinearAlgebra
 import Numerics
 import Testing
 @testable import FixServeService
@@ -42,6 +43,9 @@ import Testing
         r.epochs = 1
         r.trainingLimit = 400
         let data = try TrainingData.load(r.dataset, dataRoot: nil, validationFraction: 0.1, trainingLimit: 400, seed: 11)
+        // Runs reproduce for a seed *and* a BLAS thread count. The count is process-wide and the
+        // servers of other suites set it to 1 while this test runs, so pin it to that value first.
+        BLAS.threadCount = 1
         let first = try TrainingRun(request: r, data: data).run().network.namedTensors()
         let second = try TrainingRun(request: r, data: data).run().network.namedTensors()
         #expect(first.map(\.name) == second.map(\.name))
