@@ -47,14 +47,10 @@ struct FoldedConvolution {
             bias.withUnsafeBufferPointer { beta in
                 for b in 0..<batch {
                     let y = output + b * g.outputSize
-                    g.convolve(input + b * g.inputSize, weight: w.baseAddress!, into: y, columns: columns)
-                    for o in 0..<g.outChannels {
-                        let row = y + o * p, shift = beta[o]
-                        if relu {
-                            for i in 0..<p { row[i] = max(0, row[i] + shift) }
-                        } else {
-                            for i in 0..<p { row[i] += shift }
-                        }
+                    for o in 0..<g.outChannels { (y + o * p).update(repeating: beta[o], count: p) }
+                    g.convolve(input + b * g.inputSize, weight: w.baseAddress!, into: y, columns: columns, accumulate: true)
+                    if relu {
+                        for i in 0..<g.outputSize { y[i] = max(0, y[i]) }
                     }
                 }
             }
