@@ -18,7 +18,7 @@ struct OfflineInferenceBenchmark: ParsableCommand {
     @Option(help: "Model name (highest version).") var model = "fashion-mnist"
     @Option(help: "An encoded PNG or JPEG image.") var image: String
     @Option(help: "Batch size of the batched pass.") var batch = 64
-    @Option(help: "Threads of the batched pass and of the single image, whose convolutions split over them as the server's do for a lone request (engine workers; BLAS itself runs single-threaded).")
+    @Option(help: "Threads of the batched pass (engine workers; BLAS itself runs single-threaded).")
     var threads = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Timed runs; the median is reported.") var runs = 7
 
@@ -31,7 +31,7 @@ struct OfflineInferenceBenchmark: ParsableCommand {
         let stored = try StoredModel.load(from: folder.appendingPathComponent(String(version)))
         let network = try stored.makeNetwork()
         let engine = try InferenceEngine(network: network, maxBatchSize: batch, workers: threads)
-        let single = try InferenceEngine(network: network, maxBatchSize: 1, workers: threads)
+        let single = try InferenceEngine(network: network, maxBatchSize: 1)
         let input = stored.manifest.input
         let preprocessor = InputPreprocessor(
             channels: input.shape[0], height: input.shape[1], width: input.shape[2],
@@ -43,8 +43,7 @@ struct OfflineInferenceBenchmark: ParsableCommand {
         var batchOutput = [Float](repeating: 0, count: batch * classes)
         var singleOutput = [Float](repeating: 0, count: classes)
 
-        // One image end to end (decode, preprocess, forward at batch 1 over the same threads as a
-        // lone request in the server): what batch-1 serving adds HTTP to.
+        // One image end to end (decode, preprocess, forward at batch 1): what batch-1 serving adds HTTP to.
         let stopwatch = Stopwatch(runs: runs, minimumRunNanoseconds: 200_000_000)
         let singleNanoseconds = stopwatch.medianNanoseconds([{
             let row = try! preprocessor.row(fromEncodedImage: bytes)

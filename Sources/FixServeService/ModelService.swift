@@ -42,7 +42,6 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         // Training jobs in the server therefore run on one core and leave the rest to inference.
         BLAS.threadCount = 1
         let workers = configuration.computeThreads
-        let cores = CoreBudget(cores: ProcessInfo.processInfo.activeProcessorCount)
         let computeQueue = DispatchQueue(label: "fixserve.compute", qos: .userInitiated, attributes: .concurrent)
         self.computeQueue = computeQueue
         let repositoryBox = WeakBox<ModelRepository<ServedModel>>()
@@ -66,8 +65,7 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
                 settings = .init(maxBatchSize: config.maxBatchSize, maxQueueDelayMicroseconds: config.maxQueueDelayMicroseconds,
                                  maxQueueSize: config.maxQueueSize, instances: defaults.instances)
             }
-            return try ServedModel(stored: stored, settings: settings, workers: workers, cores: cores,
-                                   computeQueue: computeQueue) { report in
+            return try ServedModel(stored: stored, settings: settings, workers: workers, computeQueue: computeQueue) { report in
                 metrics.batchFinished(model: name, version: version, report: report)
             }
         }

@@ -23,8 +23,6 @@ public final class ServedModel: @unchecked Sendable {
     public var classes: Int { manifest.head.classes }
     /// One engine and its buffers per instance; the batcher never runs two batches on one.
     private let instances: [Instance]
-    /// Shared with every other model: how many threads a batch gets.
-    private let cores: CoreBudget
 
     private final class Instance: @unchecked Sendable {
         let engine: InferenceEngine
@@ -42,10 +40,10 @@ public final class ServedModel: @unchecked Sendable {
     ///
     /// - Parameters:
     ///   - settings: batching limits (from the model's config.json or the server's defaults).
-    ///   - workers: threads one batch may use (`InferenceEngine.workers`) when `cores` has them idle.
+    ///   - workers: threads one batch may use (`InferenceEngine.workers`).
     ///   - onBatch: metrics hook, called after every batch.
-    init(
-        stored: StoredModel, settings: DynamicBatcher<[Float], [Float]>.Settings, workers: Int = 1, cores: CoreBudget,
+    public init(
+        stored: StoredModel, settings: DynamicBatcher<[Float], [Float]>.Settings, workers: Int = 1,
         computeQueue: DispatchQueue, onBatch: @escaping @Sendable (DynamicBatcher<[Float], [Float]>.BatchReport) -> Void
     ) throws {
         let network = try stored.makeNetwork()
@@ -55,7 +53,6 @@ public final class ServedModel: @unchecked Sendable {
             Instance(engine: try InferenceEngine(network: network, maxBatchSize: settings.maxBatchSize, workers: workers),
                      rowSize: rowSize, classes: stored.manifest.head.classes)
         }
-        self.cores = cores
         self.manifest = stored.manifest
         self.parameterCount = network.parameterCount
         self.coherence = network.head.coherence
@@ -88,16 +85,11 @@ public final class ServedModel: @unchecked Sendable {
                 }
             }
         }
-        // A lone image (a latency-bound caller) takes every idle core; a larger batch its
-        // instance's share, so instances under load never run more threads than `workers`.
-        let workers = instance.engine.workers
-        let threads = cores.claim(upTo: rows.count == 1 ? workers : max(1, workers / instances.count))
-        defer { cores.release(threads) }
         try instance.input.withUnsafeBufferPointer { inBuffer in
             try instance.output.withUnsafeMutableBufferPointer { outBuffer in
                 try instance.engine.logits(
                     for: UnsafeBufferPointer(rebasing: inBuffer[0..<rows.count * rowSize]), batchSize: rows.count,
-                    into: UnsafeMutableBufferPointer(rebasing: outBuffer[0..<rows.count * classes]), threads: threads)
+                    into: UnsafeMutableBufferPointer(rebasing: outBuffer[0..<rows.count * classes]))
             }
         }
         return (0..<rows.count).map { Array(instance.output[$0 * classes..<($0 + 1) * classes]) }

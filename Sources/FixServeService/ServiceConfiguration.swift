@@ -14,16 +14,16 @@ public struct ServiceConfiguration: Sendable {
     public var pollInterval: TimeInterval
     /// The most training jobs waiting to start.
     public var maxQueuedTrainingJobs: Int
-    /// Threads one batch may use while no other batch needs the cores: the inference engine
-    /// splits a batch, or a lone image's convolutions, over them. Under load every batch gets one
-    /// thread. BLAS itself runs single-threaded in the server.
+    /// Threads one batch may use: the inference engine splits a batch over this many workers.
+    /// BLAS itself runs single-threaded in the server. One per batch with one model instance per
+    /// core serves more images/s than fewer instances with more threads each (docs/BENCHMARKS.md).
     public var computeThreads: Int
 
     public init(
         modelsDirectory: URL, stateDirectory: URL, dataRoot: URL? = nil,
         batching: DynamicBatcher<[Float], [Float]>.Settings = .init(),
         pollInterval: TimeInterval = 2, maxQueuedTrainingJobs: Int = 16,
-        computeThreads: Int = ProcessInfo.processInfo.activeProcessorCount
+        computeThreads: Int = 1
     ) {
         self.modelsDirectory = modelsDirectory
         self.stateDirectory = stateDirectory

@@ -54,13 +54,10 @@ struct ConvolutionGeometry: Equatable {
 
     /// columns [K, P] ← patches of image [C, H, W]; row (c, ky, kx), column (oy, ox); zero padding.
     /// Rows are `rowStride` (≥ P) elements apart, so several samples can sit side by side.
-    /// `channels` limits the work to the rows of those input channels (threads can share a sample).
-    func unfold(_ image: UnsafePointer<Float>, into columns: UnsafeMutablePointer<Float>, rowStride: Int? = nil,
-                channels: Range<Int>? = nil) {
+    func unfold(_ image: UnsafePointer<Float>, into columns: UnsafeMutablePointer<Float>, rowStride: Int? = nil) {
         let p = rowStride ?? positions
-        let channels = channels ?? 0..<inChannels
-        var row = columns + channels.lowerBound * kernel * kernel * p
-        for c in channels {
+        var row = columns
+        for c in 0..<inChannels {
             let plane = image + c * inHeight * inWidth
             for ky in 0..<kernel {
                 for kx in 0..<kernel {
@@ -112,30 +109,35 @@ struct ConvolutionGeometry: Equatable {
         }
     }
 
-    /// How many column tiles `multiplyTile` splits the P output positions into.
-    var tileCount: Int { (positions + Self.columnTile - 1) / Self.columnTile }
-
-    /// The output positions of column tile `tile`.
-    func tileColumns(_ tile: Int) -> Range<Int> {
-        tile * Self.columnTile..<min(positions, (tile + 1) * Self.columnTile)
-    }
-
-    /// output[:, tile] += weight [O, K] · matrix[:, tile] for one column tile of a sample, where
-    /// `matrix` is its [K, P] unfolded patches (or the image itself for a pointwise convolution).
+    /// output [O, P] (+)= weight [O, K] · columns(image), in gemms of at most `columnTile` output
+    /// positions; `columns` is scratch of K·P elements, needed unless the convolution is pointwise.
+    /// With `accumulate` the product adds to what `output` holds (a bias put there first costs no
+    /// extra pass; OpenBLAS zeroes C in a pass of its own when asked to overwrite it).
     ///
-    /// Every sample is multiplied in the same tiles whatever its batch and whichever thread runs
-    /// a tile, so its result never depends on either. The product adds to what `output` holds:
-    /// a bias put there first costs no extra pass (OpenBLAS zeroes C in a pass of its own when
-    /// asked to overwrite it).
-    func multiplyTile(_ tile: Int, weight: UnsafePointer<Float>, matrix: UnsafePointer<Float>,
-                      into output: UnsafeMutablePointer<Float>) {
-        let columns = tileColumns(tile)
-        BLAS.gemm(.none, .none, m: outChannels, n: columns.count, k: patchSize,
-                  a: weight, lda: patchSize, b: matrix + columns.lowerBound, ldb: positions, beta: 1,
-                  c: output + columns.lowerBound, ldc: positions)
+    /// One sample per call, so a sample's result never depends on the rest of its batch.
+    func convolve(
+        _ image: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+        into output: UnsafeMutablePointer<Float>, columns: UnsafeMutablePointer<Float>?, accumulate: Bool = false
+    ) {
+        let matrix: UnsafePointer<Float>
+        if isPointwise {
+            matrix = image
+        } else {
+            guard let columns else { preconditionFailure("a convolution with a k×k patch needs column scratch") }
+            unfold(image, into: columns)
+            matrix = UnsafePointer(columns)
+        }
+        var start = 0
+        while start < positions {
+            let width = min(Self.columnTile, positions - start)
+            BLAS.gemm(.none, .none, m: outChannels, n: width, k: patchSize,
+                      a: weight, lda: patchSize, b: matrix + start, ldb: positions, beta: accumulate ? 1 : 0,
+                      c: output + start, ldc: positions)
+            start += width
+        }
     }
 
-    /// Output positions per gemm in `multiplyTile`. Single-threaded OpenBLAS (0.3.21, Haswell/Zen
+    /// Output positions per gemm in `convolve`. Single-threaded OpenBLAS (0.3.21, Haswell/Zen
     /// kernels) runs products of 64 to about 320 columns at half the speed of narrower or wider
     /// ones; 48-column tiles stay in its fast range for every sample size (docs/BENCHMARKS.md).
     static let columnTile = 48

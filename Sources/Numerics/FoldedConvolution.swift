@@ -1,4 +1,3 @@
-import Dispatch
 import LinearAlgebra
 
 /// An evaluation-mode convolution with the following BatchNorm folded in and an optional fused
@@ -40,59 +39,21 @@ struct FoldedConvolution {
     /// Scratch `run` needs for unfolded patches, K·P elements (0 for a pointwise convolution).
     var columnsNeeded: Int { geometry.isPointwise ? 0 : geometry.patchSize * geometry.positions }
 
-    /// output [B, O, H', W'] = relu?(W′ ∗ input [B, C, H, W] + b′), sample by sample.
+    /// output [B, O, H', W'] = relu?(W′ ∗ input [B, C, H, W] + b′), one gemm per sample.
     func run(_ input: UnsafePointer<Float>, batch: Int, into output: UnsafeMutablePointer<Float>,
              columns: UnsafeMutablePointer<Float>) {
-        let g = geometry
-        for b in 0..<batch {
-            let image = input + b * g.inputSize, y = output + b * g.outputSize
-            if !g.isPointwise { g.unfold(image, into: columns) }
-            let matrix = g.isPointwise ? image : UnsafePointer(columns)
-            for tile in 0..<g.tileCount { runTile(tile, matrix: matrix, into: y) }
-        }
-    }
-
-    /// One sample on `threads` threads: the patches are unfolded a share of the input channels
-    /// each, then the column tiles are shared out. Every tile is the same product as in `run`,
-    /// so the result is the same to the bit.
-    func runSplit(_ image: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
-                  columns: UnsafeMutablePointer<Float>, threads: Int) {
-        let g = geometry
-        if !g.isPointwise {
-            let unfolders = min(threads, g.inChannels)
-            if unfolders == 1 {
-                g.unfold(image, into: columns)
-            } else {
-                DispatchQueue.concurrentPerform(iterations: unfolders) { part in
-                    let share = g.inChannels * part / unfolders..<g.inChannels * (part + 1) / unfolders
-                    g.unfold(image, into: columns, channels: share)
+        let g = geometry, p = g.positions
+        weight.withUnsafeBufferPointer { w in
+            bias.withUnsafeBufferPointer { beta in
+                for b in 0..<batch {
+                    let y = output + b * g.outputSize
+                    for o in 0..<g.outChannels { (y + o * p).update(repeating: beta[o], count: p) }
+                    g.convolve(input + b * g.inputSize, weight: w.baseAddress!, into: y, columns: columns, accumulate: true)
+                    if relu {
+                        for i in 0..<g.outputSize { y[i] = max(0, y[i]) }
+                    }
                 }
             }
-        }
-        let matrix = g.isPointwise ? image : UnsafePointer(columns)
-        let tiles = g.tileCount
-        DispatchQueue.concurrentPerform(iterations: min(threads, tiles)) { part in
-            for tile in stride(from: part, to: tiles, by: min(threads, tiles)) {
-                runTile(tile, matrix: matrix, into: output)
-            }
-        }
-    }
-
-    /// Bias, product and ReLU for one column tile of one sample's output [O, P].
-    private func runTile(_ tile: Int, matrix: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
-        let g = geometry, p = g.positions, columns = g.tileColumns(tile)
-        bias.withUnsafeBufferPointer { beta in
-            for o in 0..<g.outChannels {
-                (y + o * p + columns.lowerBound).update(repeating: beta[o], count: columns.count)
-            }
-        }
-        weight.withUnsafeBufferPointer { w in
-            g.multiplyTile(tile, weight: w.baseAddress!, matrix: matrix, into: y)
-        }
-        guard relu else { return }
-        for o in 0..<g.outChannels {
-            let row = y + o * p
-            for i in columns { row[i] = max(0, row[i]) }
         }
     }
 }

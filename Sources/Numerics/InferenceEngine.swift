@@ -12,8 +12,7 @@ import Synchronization
 /// With several workers, the samples of a batch are handed out one at a time to threads that run
 /// the whole backbone side by side (`DispatchQueue.concurrentPerform`), each with single-threaded
 /// BLAS calls: every stage of the network then uses all the cores, not only the gemms, and no
-/// BLAS thread spins between calls. A batch of one sample shares the column tiles of each
-/// convolution out instead. Set `BLAS.threadCount = 1` when `workers` > 1.
+/// BLAS thread spins between calls. Set `BLAS.threadCount = 1` when `workers` > 1.
 ///
 /// Activations live in buffers allocated once for `maxBatchSize` and reused; the backbone
 /// allocates nothing per call. Every gemm has a shape fixed by the network alone — per sample
@@ -172,14 +171,12 @@ public final class InferenceEngine {
     }
 
     /// Writes the logits [B, C] of `input` [B, ...inputShape] (row-major) into the first B·C
-    /// elements of `output`, using up to `threads` threads (at most `workers`; all of them when nil).
-    ///
-    /// The thread count changes how long a call takes, never a bit of its result.
+    /// elements of `output`.
     ///
     /// - Throws: `NumericsError.invalidInput` if B is not in 1…maxBatchSize, `input` does not
     ///   hold B samples or `output` is shorter than B·C.
     public func logits(for input: UnsafeBufferPointer<Float>, batchSize: Int,
-                       into output: UnsafeMutableBufferPointer<Float>, threads: Int? = nil) throws {
+                       into output: UnsafeMutableBufferPointer<Float>) throws {
         guard (1...maxBatchSize).contains(batchSize) else {
             throw NumericsError.invalidInput("batch size \(batchSize) is not in 1…\(maxBatchSize)")
         }
@@ -192,14 +189,8 @@ public final class InferenceEngine {
         var features = [Float](repeating: 0, count: batchSize * featureCount)
         features.withUnsafeMutableBufferPointer { gathered in
             let gathered = gathered.baseAddress!
-            let allowed = max(1, min(threads ?? workers, workers))
-            let threads = min(workspaces.count, batchSize, allowed)
-            if batchSize == 1 {
-                // A lone sample would leave the other threads idle: its convolutions share their
-                // tiles out instead (the same products, so the same bits as any other path).
-                gathered.update(from: runBackbone(base, batch: 1, at: 0, workspace: workspaces[0], threads: allowed),
-                                count: featureCount)
-            } else if threads == 1 {
+            let threads = min(workspaces.count, batchSize)
+            if threads == 1 {
                 gathered.update(from: runBackbone(base, batch: batchSize, at: 0, workspace: workspaces[0]),
                                 count: batchSize * featureCount)
             } else {
@@ -224,7 +215,7 @@ public final class InferenceEngine {
     /// Runs every step for `batch` samples whose activations start `offset` elements into each
     /// arena buffer; returns where their features [batch, N] are.
     private func runBackbone(_ input: UnsafePointer<Float>, batch: Int, at offset: Int,
-                             workspace: InferenceWorkspace, threads: Int = 1) -> UnsafePointer<Float> {
+                             workspace: InferenceWorkspace) -> UnsafePointer<Float> {
         let first = arena + offset, second = arena + bufferSize + offset
         // Only residual steps use the scratch pair, and the arena has it exactly when there are some.
         let scratch1 = bufferCount == 4 ? arena + 2 * bufferSize + offset : first
@@ -232,8 +223,7 @@ public final class InferenceEngine {
         var source = input
         var target = first
         for step in steps {
-            step.run(source, into: target, batch: batch, scratch1: scratch1, scratch2: scratch2, workspace: workspace,
-                     threads: threads)
+            step.run(source, into: target, batch: batch, scratch1: scratch1, scratch2: scratch2, workspace: workspace)
             source = UnsafePointer(target)
             target = target == first ? second : first
         }

@@ -22,22 +22,12 @@ enum InferenceStep {
 
     /// Runs this stage for `batch` samples laid out contiguously at `source`, writing them
     /// contiguously at `target`; a residual block also uses `scratch1` and `scratch2`.
-    ///
-    /// With `threads` > 1 (and one sample) the convolutions share their work out to that many
-    /// threads, computing the same bits; the other stages are cheap and run on the caller's.
     func run(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, batch: Int,
              scratch1: UnsafeMutablePointer<Float>, scratch2: UnsafeMutablePointer<Float>,
-             workspace: InferenceWorkspace, threads: Int = 1) {
-        func convolve(_ conv: FoldedConvolution, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
-            if threads > 1 && batch == 1 {
-                conv.runSplit(x, into: y, columns: workspace.columns, threads: threads)
-            } else {
-                conv.run(x, batch: batch, into: y, columns: workspace.columns)
-            }
-        }
+             workspace: InferenceWorkspace) {
         switch self {
         case let .convolution(conv):
-            convolve(conv, source, into: target)
+            conv.run(source, batch: batch, into: target, columns: workspace.columns)
         case let .dense(weight, bias, inputs, outputs, relu):
             Self.dense(source, into: target, batch: batch, weight: weight, bias: bias, inputs: inputs,
                        outputs: outputs, relu: relu, workspace: workspace)
@@ -65,12 +55,12 @@ enum InferenceStep {
                 target[plane] = sum * scale
             }
         case let .residual(first, second, projection):
-            convolve(first, source, into: scratch1)
-            convolve(second, scratch1, into: target)
+            first.run(source, batch: batch, into: scratch1, columns: workspace.columns)
+            second.run(scratch1, batch: batch, into: target, columns: workspace.columns)
             let count = batch * second.geometry.outputSize
             let skip: UnsafePointer<Float>
             if let projection {
-                convolve(projection, source, into: scratch2)
+                projection.run(source, batch: batch, into: scratch2, columns: workspace.columns)
                 skip = UnsafePointer(scratch2)
             } else {
                 skip = source

@@ -101,28 +101,6 @@ import Testing
         #expect(difference <= 1e-4, "max relative difference \(difference)")
     }
 
-    /// A lone sample's convolutions share their unfolding and column tiles out over the threads
-    /// a call allows; whatever that number, its logits keep every bit.
-    @Test(arguments: [2, 3, 5])
-    func aLoneSampleSplitOverThreadsKeepsItsBits(threads: Int) throws {
-        // 8×8 planes make two column tiles in the first convolutions, with 3 input channels to unfold.
-        let network = try TestNetworks.make(TestNetworks.everyLayer, inputShape: [3, 8, 8], normalizedHead: true)
-        let serial = try InferenceEngine(network: network, maxBatchSize: 4)
-        let split = try InferenceEngine(network: network, maxBatchSize: 1, workers: 4)
-        let sample = randomTensor([1, 3, 8, 8], seed: 21)
-        let expected = try serial.logits(for: sample)
-        var output = [Float](repeating: .nan, count: 5)
-        try sample.data.withUnsafeBufferPointer { x in
-            try output.withUnsafeMutableBufferPointer { y in try split.logits(for: x, batchSize: 1, into: y, threads: threads) }
-        }
-        #expect(output == expected.data)
-        // Inside a batch, on one thread, the same sample gives the same bits too.
-        let batch = Tensor(shape: [4, 3, 8, 8], data: randomTensor([3, 3, 8, 8], seed: 22).data + sample.data)
-        #expect(Array(try serial.logits(for: batch).data[15..<20]) == expected.data)
-        let difference = relativeDifference(expected, try network.forward(sample, training: false))
-        #expect(difference <= 1e-4, "max relative difference \(difference)")
-    }
-
     @Test func repeatedCallsReuseBuffersAndAgree() throws {
         let network = try TestNetworks.make(TestNetworks.everyLayer, inputShape: [3, 8, 8])
         let engine = try InferenceEngine(network: network, maxBatchSize: 8)
