@@ -109,15 +109,15 @@ struct ConvolutionGeometry: Equatable {
         }
     }
 
-    /// output [O, P] (+)= weight [O, K] · columns(image), in gemms of at most `columnTile` output
+    /// output [O, P] += weight [O, K] · columns(image), in gemms of at most `columnTile` output
     /// positions; `columns` is scratch of K·P elements, needed unless the convolution is pointwise.
-    /// With `accumulate` the product adds to what `output` holds (a bias put there first costs no
-    /// extra pass; OpenBLAS zeroes C in a pass of its own when asked to overwrite it).
+    /// The product adds to what `output` holds: a bias put there first costs no extra pass
+    /// (OpenBLAS zeroes C in a pass of its own when asked to overwrite it).
     ///
     /// One sample per call, so a sample's result never depends on the rest of its batch.
     func convolve(
         _ image: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-        into output: UnsafeMutablePointer<Float>, columns: UnsafeMutablePointer<Float>?, accumulate: Bool = false
+        into output: UnsafeMutablePointer<Float>, columns: UnsafeMutablePointer<Float>?
     ) {
         let matrix: UnsafePointer<Float>
         if isPointwise {
@@ -131,7 +131,7 @@ struct ConvolutionGeometry: Equatable {
         while start < positions {
             let width = min(Self.columnTile, positions - start)
             BLAS.gemm(.none, .none, m: outChannels, n: width, k: patchSize,
-                      a: weight, lda: patchSize, b: matrix + start, ldb: positions, beta: accumulate ? 1 : 0,
+                      a: weight, lda: patchSize, b: matrix + start, ldb: positions, beta: 1,
                       c: output + start, ldc: positions)
             start += width
         }

@@ -39,7 +39,8 @@ struct FoldedConvolution {
     /// Scratch `run` needs for unfolded patches, K·P elements (0 for a pointwise convolution).
     var columnsNeeded: Int { geometry.isPointwise ? 0 : geometry.patchSize * geometry.positions }
 
-    /// output [B, O, H', W'] = relu?(W′ ∗ input [B, C, H, W] + b′), one gemm per sample.
+    /// output [B, O, H', W'] = relu?(W′ ∗ input [B, C, H, W] + b′), sample by sample: each
+    /// output starts as the bias and the convolution's products add to it.
     func run(_ input: UnsafePointer<Float>, batch: Int, into output: UnsafeMutablePointer<Float>,
              columns: UnsafeMutablePointer<Float>) {
         let g = geometry, p = g.positions
@@ -48,7 +49,7 @@ struct FoldedConvolution {
                 for b in 0..<batch {
                     let y = output + b * g.outputSize
                     for o in 0..<g.outChannels { (y + o * p).update(repeating: beta[o], count: p) }
-                    g.convolve(input + b * g.inputSize, weight: w.baseAddress!, into: y, columns: columns, accumulate: true)
+                    g.convolve(input + b * g.inputSize, weight: w.baseAddress!, into: y, columns: columns)
                     if relu {
                         for i in 0..<g.outputSize { y[i] = max(0, y[i]) }
                     }
