@@ -11,7 +11,7 @@ import Foundation
 /// the next batch from them at once. A failing batch fails only its own requests.
 public final class DynamicBatcher<Row: Sendable, Result: Sendable>: @unchecked Sendable {
     /// Limits of one batcher.
-    public struct Settings: Sendable, Equatable, Codable {
+    public struct Settings: Sendable, Equatable {
         /// The most rows in one compute call.
         public var maxBatchSize: Int
         /// How long the first request of a batch may wait for others, in microseconds.
@@ -26,17 +26,6 @@ public final class DynamicBatcher<Row: Sendable, Result: Sendable>: @unchecked S
             self.maxQueueDelayMicroseconds = maxQueueDelayMicroseconds
             self.maxQueueSize = maxQueueSize
             self.instances = max(1, instances)
-        }
-
-        private enum CodingKeys: String, CodingKey { case maxBatchSize, maxQueueDelayMicroseconds, maxQueueSize, instances }
-
-        public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.init(
-                maxBatchSize: try c.decode(Int.self, forKey: .maxBatchSize),
-                maxQueueDelayMicroseconds: try c.decode(Int.self, forKey: .maxQueueDelayMicroseconds),
-                maxQueueSize: try c.decode(Int.self, forKey: .maxQueueSize),
-                instances: try c.decodeIfPresent(Int.self, forKey: .instances) ?? 1)
         }
     }
 
