@@ -27,6 +27,10 @@ public final class MetricsRegistry: @unchecked Sendable {
             count += 1
             value += observation
         }
+
+        mutating func record(each observations: [Double], buckets: [Double]) {
+            for observation in observations { record(observation, buckets: buckets) }
+        }
     }
 
     private let lock = NSLock()
@@ -74,6 +78,15 @@ public final class MetricsRegistry: @unchecked Sendable {
             guard let buckets = families[name]?.buckets else { return }
             families[name]!.samples[key, default: Sample(bucketCounts: Array(repeating: 0, count: buckets.count))].record(
                 value, buckets: buckets)
+        }
+    }
+
+    /// Records every value of `values` in one histogram sample, under one lock.
+    public func observe(_ name: String, rendered key: String, each values: [Double]) {
+        lock.withLock {
+            guard let buckets = families[name]?.buckets else { return }
+            families[name]!.samples[key, default: Sample(bucketCounts: Array(repeating: 0, count: buckets.count))].record(
+                each: values, buckets: buckets)
         }
     }
 

@@ -194,9 +194,7 @@ extension ModelService {
             if let k = output.classification {
                 let top = min(k, classes)
                 let strings = values.map { row in
-                    row.enumerated().sorted { $0.element > $1.element || ($0.element == $1.element && $0.offset < $1.offset) }
-                        .prefix(top)
-                        .map { Array("\($0.element):\($0.offset):\(labels[$0.offset])".utf8) }
+                    TopK.indices(of: row, count: top).map { Array("\(row[$0]):\($0):\(labels[$0])".utf8) }
                 }
                 return .init(name: output.name, shape: [values.count, top], data: .bytes(strings.flatMap { $0 }), binary: output.binary)
             }

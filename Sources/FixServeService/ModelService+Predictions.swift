@@ -42,27 +42,43 @@ extension ModelService {
             }
             statistics.recordSuccess(totalNanoseconds: started.nanoseconds(),
                                      preprocessingNanoseconds: started.nanoseconds(until: preprocessed))
-            let probabilities = Softmax.probabilities(logits)
-            let top = probabilities.enumerated().sorted { $0.element > $1.element }.prefix(5)
-            // Keys in descending probability, as TorchServe's image classifier prints them.
-            let body = "{" + top.map { "\(JSONText.quote(labels[$0.offset])):\(JSONText.number($0.element))" }
-                .joined(separator: ",") + "}"
             completion(.success(HTTPResponse(status: 200, headers: ["content-type": "application/json"],
-                                             body: .bytes(Array(body.utf8)))))
+                                             body: .bytes(Self.topClassesJSON(logits: logits, labels: labels)))))
         }
     }
 
-    /// The media type of a content-type value: what comes before any `;`, without spaces.
+    /// `{label: probability, …}` for the 5 most probable classes, keys in descending probability
+    /// as TorchServe's image classifier prints them; written straight into bytes, as it runs
+    /// once per answered image.
+    static func topClassesJSON(logits: [Float], labels: [String], count: Int = 5) -> [UInt8] {
+        let probabilities = Softmax.probabilities(logits)
+        var body: [UInt8] = [UInt8(ascii: "{")]
+        body.reserveCapacity(32 * count)
+        for (rank, index) in TopK.indices(of: probabilities, count: count).enumerated() {
+            if rank > 0 { body.append(UInt8(ascii: ",")) }
+            body.append(contentsOf: JSONText.quote(labels[index]).utf8)
+            body.append(UInt8(ascii: ":"))
+            body.append(contentsOf: JSONText.number(probabilities[index]).utf8)
+        }
+        body.append(UInt8(ascii: "}"))
+        return body
+    }
+
+    /// The media type of a content-type value, lowercased: what comes before any `;`, without spaces.
     static func mediaType(of contentType: String) -> String {
-        let type = contentType.utf8.prefix { $0 != UInt8(ascii: ";") }
+        let utf8 = contentType.utf8
         let isSpace = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
-        return String(decoding: type.drop(while: isSpace).reversed().drop(while: isSpace).reversed(), as: UTF8.self)
+        var lower = utf8.startIndex, upper = utf8.firstIndex(of: UInt8(ascii: ";")) ?? utf8.endIndex
+        while lower < upper, isSpace(utf8[lower]) { lower = utf8.index(after: lower) }
+        while upper > lower, isSpace(utf8[utf8.index(before: upper)]) { upper = utf8.index(before: upper) }
+        let type = contentType[lower..<upper]
+        // Clients nearly always send it lowercase already: no second copy then.
+        return type.utf8.contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") } ? type.lowercased() : String(type)
     }
 
     /// The encoded image in a predictions request.
     static func imageBytes(of request: HTTPRequest) throws -> [UInt8] {
-        let contentType = (request.headers["content-type"] ?? "application/octet-stream").lowercased()
-        let mediaType = Self.mediaType(of: contentType)
+        let mediaType = Self.mediaType(of: request.headers["content-type"] ?? "application/octet-stream")
         if mediaType == "multipart/form-data" {
             guard let boundary = MultipartForm.boundary(fromContentType: request.headers["content-type"] ?? "") else {
                 throw ServiceError.badRequest("multipart/form-data needs a boundary parameter")

@@ -34,10 +34,13 @@ struct ServiceMetrics {
     }
 
     func batchFinished(model: String, version: Int, report: DynamicBatcher<[Float], [Float]>.BatchReport) {
-        registry.observe("fixserve_batch_size", ["model": model], Double(report.rows))
-        registry.observe("fixserve_compute_duration_seconds", ["model": model], report.computeSeconds)
-        for wait in report.queueSeconds { registry.observe("fixserve_queue_duration_seconds", ["model": model], wait) }
-        registry.add("fixserve_inference_count", ["model": model, "version": String(version)], Double(report.rows))
+        // Labels rendered once per batch, and every request's wait recorded under one lock.
+        let byModel = MetricsRegistry.render(sorted: [("model", model)])
+        registry.observe("fixserve_batch_size", rendered: byModel, Double(report.rows))
+        registry.observe("fixserve_compute_duration_seconds", rendered: byModel, report.computeSeconds)
+        registry.observe("fixserve_queue_duration_seconds", rendered: byModel, each: report.queueSeconds)
+        registry.add("fixserve_inference_count", rendered: MetricsRegistry.render(sorted: [("model", model), ("version", String(version))]),
+                     Double(report.rows))
     }
 
     /// RSS from /proc/self/statm (pages × page size); 0 where it cannot be read.

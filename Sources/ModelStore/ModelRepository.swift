@@ -47,16 +47,17 @@ public final class ModelRepository<Runtime>: @unchecked Sendable {
     public func snapshot(_ name: String, version: Int? = nil) throws -> LoadedModel<Runtime> {
         stateLock.lock()
         defer { stateLock.unlock() }
-        guard let record = records[name] else { throw ModelStoreError.modelNotFound(name) }
+        // Only the served table is read on success: copying the whole record costs more than the lookup.
+        guard let served = records[name]?.served else { throw ModelStoreError.modelNotFound(name) }
         if let version {
-            if let model = record.served[version] { return model }
-            let reason = record.versions[version].map { Self.reason($0.state) } ?? "no version \(version) on disk"
+            if let model = served[version] { return model }
+            let reason = records[name]!.versions[version].map { Self.reason($0.state) } ?? "no version \(version) on disk"
             throw ModelStoreError.noReadyVersion(model: name, reason: "version \(version): \(reason)")
         }
-        guard let newest = record.served.keys.max(), let model = record.served[newest] else {
-            throw ModelStoreError.noReadyVersion(model: name, reason: Self.reason(record.status(name: name).state))
+        guard let newest = served.max(by: { $0.key < $1.key }) else {
+            throw ModelStoreError.noReadyVersion(model: name, reason: Self.reason(records[name]!.status(name: name).state))
         }
-        return model
+        return newest.value
     }
 
     /// The status of model `name`, nil when the repository has never seen it.

@@ -18,4 +18,16 @@ import Testing
         #expect(text.contains("batch_size_bucket{le=\"+Inf\"} 2\n"))
         #expect(text.contains("batch_size_sum 23\n"))
     }
+
+    @Test func recordsManyObservationsUnderOneRenderedLabelSet() {
+        let metrics = MetricsRegistry()
+        metrics.declare("wait_seconds", kind: .histogram, help: "Waits.", buckets: [0.001, 0.01])
+        let key = MetricsRegistry.render(sorted: [("model", "a\"b")])
+        metrics.observe("wait_seconds", rendered: key, each: [0.0005, 0.005, 0.5])
+        metrics.observe("wait_seconds", ["model": "a\"b"], 0.002)
+        let text = metrics.render()
+        #expect(text.contains("wait_seconds_bucket{model=\"a\\\"b\",le=\"0.001\"} 1\n"))
+        #expect(text.contains("wait_seconds_bucket{model=\"a\\\"b\",le=\"0.01\"} 3\n"))
+        #expect(text.contains("wait_seconds_count{model=\"a\\\"b\"} 4\n"))
+    }
 }
