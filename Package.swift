@@ -6,7 +6,7 @@ import PackageDescription
 /// models; the numerics know nothing of HTTP.
 /// Cross-module optimization lets a module specialize and inline what it calls in the modules
 /// below it (the repository generic over its runtime, the engine's calls into LinearAlgebra):
-/// about 4% more forward passes per second and 9 µs less server CPU per served request
+/// about 4% more forward passes per second and 5 µs less server CPU per served request
 /// (docs/BENCHMARKS.md).
 let releaseSpeed: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-cross-module-optimization"], .when(configuration: .release))]
 /// The transport's connection and session objects are only touched from their connection's
