@@ -39,9 +39,11 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // OpenSSL's API is full of macros Swift cannot call; these are static inline functions.
         .target(name: "COpenSSLShims", dependencies: ["COpenSSL"]),
+        // Our own CPU kernels where OpenBLAS is slow at the engine's shapes: AVX2/FMA chosen at run time.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
 
         // Thin Swift wrappers: the only modules that import C.
-        .target(name: "LinearAlgebra", dependencies: ["CBLAS", "CLAPACKE"], swiftSettings: releaseSpeed),
+        .target(name: "LinearAlgebra", dependencies: ["CBLAS", "CLAPACKE", "CKernels"], swiftSettings: releaseSpeed),
         .target(name: "ImageCodec", dependencies: ["CSPNG", "CTurboJPEG"], swiftSettings: releaseSpeed),
         .target(name: "TLS", dependencies: ["COpenSSL", "COpenSSLShims"]),
 

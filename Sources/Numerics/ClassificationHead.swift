@@ -8,4 +8,7 @@ public protocol ClassificationHead: Layer {
     var spec: HeadSpec { get }
     /// The largest |cos| between two distinct class vectors (0 for exactly orthogonal rows).
     var coherence: Float { get }
+    /// Evaluation-mode logits without caching anything for a backward pass: `batch` rows of N
+    /// features at `input` → `batch` rows of C logits at `output`.
+    func infer(_ input: UnsafePointer<Float>, batch: Int, into output: UnsafeMutablePointer<Float>)
 }

@@ -1,6 +1,6 @@
 import LinearAlgebra
 
-/// The sizes of one 2-D convolution over one sample, and the im2col kernels built on them.
+/// The sizes of one 2-D convolution over one sample, and the im2col kernels (unfold and fold) built on them.
 ///
 /// Dimension letters: C input channels, O output channels, k the square kernel side,
 /// H×W the input plane, H'×W' the output plane, P = H'·W' output positions and K = C·k·k
@@ -108,37 +108,4 @@ struct ConvolutionGeometry: Equatable {
             }
         }
     }
-
-    /// output [O, P] += weight [O, K] · columns(image), in gemms of at most `columnTile` output
-    /// positions; `columns` is scratch of K·P elements, needed unless the convolution is pointwise.
-    /// The product adds to what `output` holds: a bias put there first costs no extra pass
-    /// (OpenBLAS zeroes C in a pass of its own when asked to overwrite it).
-    ///
-    /// One sample per call, so a sample's result never depends on the rest of its batch.
-    func convolve(
-        _ image: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-        into output: UnsafeMutablePointer<Float>, columns: UnsafeMutablePointer<Float>?
-    ) {
-        let matrix: UnsafePointer<Float>
-        if isPointwise {
-            matrix = image
-        } else {
-            guard let columns else { preconditionFailure("a convolution with a k×k patch needs column scratch") }
-            unfold(image, into: columns)
-            matrix = UnsafePointer(columns)
-        }
-        var start = 0
-        while start < positions {
-            let width = min(Self.columnTile, positions - start)
-            BLAS.gemm(.none, .none, m: outChannels, n: width, k: patchSize,
-                      a: weight, lda: patchSize, b: matrix + start, ldb: positions, beta: 1,
-                      c: output + start, ldc: positions)
-            start += width
-        }
-    }
-
-    /// Output positions per gemm in `convolve`. Single-threaded OpenBLAS (0.3.21, Haswell/Zen
-    /// kernels) runs products of 64 to about 320 columns at half the speed of narrower or wider
-    /// ones; 48-column tiles stay in its fast range for every sample size (docs/BENCHMARKS.md).
-    static let columnTile = 48
 }

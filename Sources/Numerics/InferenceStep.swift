@@ -1,66 +1,82 @@
 import LinearAlgebra
 
-/// One compiled stage of an `InferenceEngine`'s backbone, run over a contiguous run of samples.
+/// One compiled stage of an `InferenceEngine`'s backbone.
 ///
-/// Every stage works sample by sample with shapes fixed by the network, so what it computes for
-/// one sample never depends on which other samples share its call.
+/// Activations are channels-last ([H, W, C] per sample), which lets a convolution read its
+/// windows straight from the image and a pooling step work on whole channel vectors. Every stage
+/// but `dense` runs one sample at a time; `dense` runs over the whole batch, a block of outputs
+/// at a time, so its weights are read once per six samples instead of once per sample. No stage
+/// lets a sample's result depend on which other samples share its batch.
 enum InferenceStep {
+    /// [C, S] → [S, C]: a planar input of several channels made channels-last.
+    case toChannelsLast(channels: Int, spatial: Int)
     /// Convolution with folded BatchNorm and optional ReLU.
     case convolution(FoldedConvolution)
-    /// y [B, O] = relu?(x [B, I] · Wᵀ + b) with W [O, I], one sample at a time.
-    case dense(weight: [Float], bias: [Float], inputs: Int, outputs: Int, relu: Bool)
-    /// A BatchNorm not preceded by a convolution: y = relu?(x·scale_c + shift_c), [C, S] per sample.
+    /// y [B, O] = relu?(x [B, I] · Wᵀ + b), over the batch.
+    case dense(PackedWeights, relu: Bool)
+    /// A BatchNorm not preceded by a convolution: y = relu?(x·scale_c + shift_c), [S, C] per sample.
     case affine(scale: [Float], shift: [Float], spatial: Int, relu: Bool)
     /// max(0, x) over `count` elements per sample.
     case relu(count: Int)
-    /// [C, H, W] → [C, H', W'] per sample.
+    /// [H, W, C] → [H', W', C] per sample.
     case maxPool(kernel: Int, stride: Int, channels: Int, height: Int, width: Int)
-    /// [C, S] → [C] per sample.
+    /// [S, C] → [C] per sample.
     case globalAveragePool(channels: Int, spatial: Int)
     /// relu(bn2∘conv2(relu(bn1∘conv1(x))) + shortcut(x)), all folded.
     case residual(first: FoldedConvolution, second: FoldedConvolution, projection: FoldedConvolution?)
 
-    /// Runs this stage for `batch` samples laid out contiguously at `source`, writing them
-    /// contiguously at `target`; a residual block also uses `scratch1` and `scratch2`.
-    func run(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, batch: Int,
+    /// Whether the step runs over a whole batch (`runBatch`) rather than sample by sample (`run`).
+    var isBatchWide: Bool {
+        if case .dense = self { return true } else { return false }
+    }
+
+    /// Runs this per-sample stage for one sample at `source`, writing it at `target`; a residual
+    /// block also uses `scratch1` and `scratch2`.
+    func run(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>,
              scratch1: UnsafeMutablePointer<Float>, scratch2: UnsafeMutablePointer<Float>,
              workspace: InferenceWorkspace) {
         switch self {
+        case let .toChannelsLast(channels, spatial):
+            for c in 0..<channels {
+                for s in 0..<spatial { target[s * channels + c] = source[c * spatial + s] }
+            }
         case let .convolution(conv):
-            conv.run(source, batch: batch, into: target, columns: workspace.columns)
-        case let .dense(weight, bias, inputs, outputs, relu):
-            Self.dense(source, into: target, batch: batch, weight: weight, bias: bias, inputs: inputs,
-                       outputs: outputs, relu: relu, workspace: workspace)
+            conv.run(source, into: target, padded: workspace.padded)
+        case .dense:
+            preconditionFailure("a dense step runs over the batch")
         case let .affine(scale, shift, spatial, relu):
-            for plane in 0..<(batch * scale.count) {
-                let c = plane % scale.count, s = scale[c], t = shift[c]
-                let x = source + plane * spatial, y = target + plane * spatial
-                if relu {
-                    for i in 0..<spatial { y[i] = max(0, x[i] * s + t) }
-                } else {
-                    for i in 0..<spatial { y[i] = x[i] * s + t }
+            let channels = scale.count
+            scale.withUnsafeBufferPointer { s in
+                shift.withUnsafeBufferPointer { t in
+                    for position in 0..<spatial {
+                        let x = source + position * channels, y = target + position * channels
+                        for c in 0..<channels {
+                            let v = x[c] * s[c] + t[c]
+                            y[c] = relu ? max(0, v) : v
+                        }
+                    }
                 }
             }
         case let .relu(count):
-            for i in 0..<(batch * count) { target[i] = max(0, source[i]) }
+            for i in 0..<count { target[i] = max(0, source[i]) }
         case let .maxPool(kernel, stride, channels, height, width):
-            Self.maxPool(source, into: target, planes: batch * channels, kernel: kernel, stride: stride,
+            Self.maxPool(source, into: target, kernel: kernel, stride: stride, channels: channels,
                          height: height, width: width)
         case let .globalAveragePool(channels, spatial):
             let scale = 1 / Float(spatial)
-            for plane in 0..<(batch * channels) {
-                var sum: Float = 0
-                let x = source + plane * spatial
-                for i in 0..<spatial { sum += x[i] }
-                target[plane] = sum * scale
+            target.update(repeating: 0, count: channels)
+            for position in 0..<spatial {
+                let x = source + position * channels
+                for c in 0..<channels { target[c] += x[c] }
             }
+            for c in 0..<channels { target[c] *= scale }
         case let .residual(first, second, projection):
-            first.run(source, batch: batch, into: scratch1, columns: workspace.columns)
-            second.run(scratch1, batch: batch, into: target, columns: workspace.columns)
-            let count = batch * second.geometry.outputSize
+            first.run(source, into: scratch1, padded: workspace.padded)
+            second.run(scratch1, into: target, padded: workspace.padded)
+            let count = second.geometry.outputSize
             let skip: UnsafePointer<Float>
             if let projection {
-                projection.run(source, batch: batch, into: scratch2, columns: workspace.columns)
+                projection.run(source, into: scratch2, padded: workspace.padded)
                 skip = UnsafePointer(scratch2)
             } else {
                 skip = source
@@ -69,60 +85,36 @@ enum InferenceStep {
         }
     }
 
-    /// y [B, O] = relu?(x [B, I] · Wᵀ + b), one gemv per sample on aligned copies. A gemv reads
-    /// W once; OpenBLAS's gemm repacks all of W per call, several times slower for a few rows.
-    private static func dense(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: Int,
-                              weight: [Float], bias: [Float], inputs: Int, outputs: Int, relu: Bool,
-                              workspace: InferenceWorkspace) {
-        let vector = workspace.vectorInput, product = workspace.vectorOutput
-        weight.withUnsafeBufferPointer { w in
-            bias.withUnsafeBufferPointer { b in
-                for r in 0..<batch {
-                    vector.update(from: x + r * inputs, count: inputs)
-                    BLAS.gemv(.none, m: outputs, n: inputs, a: w.baseAddress!, lda: inputs, x: vector, y: product)
-                    let out = y + r * outputs
-                    if relu {
-                        for o in 0..<outputs { out[o] = max(0, product[o] + b[o]) }
-                    } else {
-                        for o in 0..<outputs { out[o] = product[o] + b[o] }
-                    }
-                }
-            }
-        }
+    /// Runs this batch-wide stage for `batch` rows `sourceStride` floats apart, writing rows
+    /// `targetStride` apart, for the output blocks `blocks` (of `PackedKernels.blockWidth`).
+    func runBatch(_ source: UnsafePointer<Float>, sourceStride: Int, into target: UnsafeMutablePointer<Float>,
+                  targetStride: Int, batch: Int, blocks: Range<Int>) {
+        guard case let .dense(weights, relu) = self else { preconditionFailure("not a batch-wide step") }
+        PackedKernels.dense(source, rows: batch, rowStride: sourceStride, inputs: weights.depth,
+                            weights: weights.packed, bias: weights.bias, outputs: weights.outputs, relu: relu,
+                            into: target, outStride: targetStride, blocks: blocks)
     }
 
-    /// Max over k×k windows, `planes` planes of H×W. The first element of a window wins ties and
-    /// NaN only when it comes first, as in `MaxPool2d`.
-    private static func maxPool(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, planes: Int,
-                                kernel: Int, stride: Int, height: Int, width: Int) {
+    /// Output blocks a batch-wide step can share out among workers (1 for per-sample steps).
+    var blockCount: Int {
+        if case let .dense(weights, _) = self { return weights.blocks } else { return 1 }
+    }
+
+    /// Max over k×k windows of a channels-last [H, W, C] sample, channel by channel. The first
+    /// element of a window wins ties and NaN only when it comes first, as in `MaxPool2d`.
+    private static func maxPool(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, kernel: Int,
+                                stride: Int, channels: Int, height: Int, width: Int) {
         let oh = (height - kernel) / stride + 1, ow = (width - kernel) / stride + 1
-        if kernel == 2 && stride == 2 {
-            // The common 2×2/2 case without the inner window loops: several times faster.
-            for plane in 0..<planes {
-                let base = x + plane * height * width, out = y + plane * oh * ow
-                for oy in 0..<oh {
-                    let top = base + 2 * oy * width, bottom = top + width, row = out + oy * ow
-                    for ox in 0..<ow {
-                        var best = top[2 * ox]
-                        if top[2 * ox + 1] > best { best = top[2 * ox + 1] }
-                        if bottom[2 * ox] > best { best = bottom[2 * ox] }
-                        if bottom[2 * ox + 1] > best { best = bottom[2 * ox + 1] }
-                        row[ox] = best
+        for oy in 0..<oh {
+            for ox in 0..<ow {
+                let out = y + (oy * ow + ox) * channels
+                let corner = x + (oy * stride * width + ox * stride) * channels
+                out.update(from: corner, count: channels)
+                for ky in 0..<kernel {
+                    for kx in 0..<kernel where ky > 0 || kx > 0 {
+                        let v = corner + (ky * width + kx) * channels
+                        for c in 0..<channels where v[c] > out[c] { out[c] = v[c] }
                     }
-                }
-            }
-            return
-        }
-        for plane in 0..<planes {
-            let base = x + plane * height * width, out = y + plane * oh * ow
-            for oy in 0..<oh {
-                for ox in 0..<ow {
-                    var best = base[oy * stride * width + ox * stride]
-                    for ky in 0..<kernel {
-                        let row = base + (oy * stride + ky) * width + ox * stride
-                        for kx in 0..<kernel where row[kx] > best { best = row[kx] }
-                    }
-                    out[oy * ow + ox] = best
                 }
             }
         }

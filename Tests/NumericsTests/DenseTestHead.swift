@@ -55,6 +55,12 @@ final class DenseTestHead: ClassificationHead {
         return y
     }
 
+    func infer(_ input: UnsafePointer<Float>, batch: Int, into output: UnsafeMutablePointer<Float>) {
+        let x = Tensor(shape: [batch, features], data: Array(UnsafeBufferPointer(start: input, count: batch * features)))
+        let y = forward(x, training: false)
+        output.update(from: y.data, count: batch * classes)
+    }
+
     func backward(_ outputGradient: Tensor) -> Tensor {
         guard let input else { preconditionFailure("forward first") }
         let batch = input.shape[0]
