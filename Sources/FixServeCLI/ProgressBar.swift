@@ -4,9 +4,12 @@ import Foundation
 /// A one-line progress bar on standard error: epoch, bar, loss, accuracy, samples/s, ETA.
 final class ProgressBar {
     private let interactive = isatty(STDERR_FILENO) != 0
+    /// The training rate last shown, images per second.
+    private(set) var samplesPerSecond = 0.0
 
     func show(_ p: TrainingJob.Progress) {
         guard p.samplesPerEpoch > 0 else { return }
+        samplesPerSecond = p.samplesPerSecond
         let fraction = Double(p.samples) / Double(p.samplesPerEpoch)
         let width = 30
         let filled = min(width, Int(fraction * Double(width)))

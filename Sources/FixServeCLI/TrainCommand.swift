@@ -63,9 +63,9 @@ struct TrainCommand: ParsableCommand {
         let command = (["fixserve"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
         let result = try trainer.train(request, command: command, report: { bar.show($0) }, epochDone: { epoch in
             bar.finishLine(String(
-                format: "epoch %d  loss %.4f  train %.2f%%  val %@  test %@  α %@  %.1fs", epoch.epoch, epoch.trainLoss,
-                epoch.trainAccuracy * 100, percent(epoch.validationAccuracy), percent(epoch.testAccuracy),
-                epoch.alpha.map { String(format: "%.3f", $0) } ?? "-", epoch.seconds))
+                format: "epoch %d  loss %.4f  train %.2f%%  val %@  test %@  α %@  %.1fs  %.0f img/s", epoch.epoch,
+                epoch.trainLoss, epoch.trainAccuracy * 100, percent(epoch.validationAccuracy), percent(epoch.testAccuracy),
+                epoch.alpha.map { String(format: "%.3f", $0) } ?? "-", epoch.seconds, bar.samplesPerSecond))
         })
         let folder = result.stored.location
         try TrainingHistoryFiles.write(result.outcome.history, label: "\(model) (\(head))", to: folder)

@@ -6,8 +6,8 @@ extension InferenceEngine {
         var featureCount = 0
         /// The largest per-sample activation of any step.
         var largest = 1
-        /// The largest padded convolution input.
-        var padded = 0
+        /// The largest scratch of a convolution.
+        var scratch = 0
     }
 
     /// Compiles `network`'s backbone into channels-last steps.
@@ -33,10 +33,10 @@ extension InferenceEngine {
             result.steps.append(.toChannelsLast(channels: input[0], spatial: input[1] * input[2]))
             channelsLast = true
         }
-        func fold(_ conv: Conv2d, _ bn: BatchNorm2d?, relu: Bool, _ height: Int, _ width: Int) -> FoldedConvolution {
-            let folded = FoldedConvolution(conv, batchNorm: bn, relu: relu, inHeight: height, inWidth: width)
-            result.largest = max(result.largest, folded.geometry.outputSize)
-            result.padded = max(result.padded, folded.paddedSize)
+        func fold(_ conv: Conv2d, _ bn: BatchNorm2d?, relu: Bool, pool: Bool = false, _ height: Int, _ width: Int) -> FoldedConvolution {
+            let folded = FoldedConvolution(conv, batchNorm: bn, relu: relu, pool: pool, inHeight: height, inWidth: width)
+            result.largest = max(result.largest, folded.outputSize)
+            result.scratch = max(result.scratch, folded.scratchSize)
             return folded
         }
         func next(_ i: Int) -> (any Layer)? { i < layers.count ? layers[i].layer : nil }
@@ -52,9 +52,17 @@ extension InferenceEngine {
                 if bn != nil { i += 1 }
                 let relu = next(i) is ReLU
                 if relu { i += 1 }
-                let folded = fold(conv, bn, relu: relu, input[1], input[2])
+                let g = conv.geometry(for: [1] + input)
+                // A 2×2/2 max pool after a Winograd convolution is taken from its 2×2 output tiles.
+                var pool = false
+                if let next = next(i) as? MaxPool2d, next.kernel == 2, next.stride == 2,
+                   FoldedConvolution.usesWinograd(g), g.outHeight % 2 == 0, g.outWidth % 2 == 0 {
+                    pool = true
+                    i += 1
+                }
+                let folded = fold(conv, bn, relu: relu, pool: pool, input[1], input[2])
                 result.steps.append(.convolution(folded))
-                featureMap = [folded.geometry.outChannels, folded.geometry.outHeight, folded.geometry.outWidth]
+                featureMap = [g.outChannels, folded.outputHeight, folded.outputWidth]
             case let linear as Linear:
                 let relu = next(i) is ReLU
                 if relu { i += 1 }
@@ -100,10 +108,14 @@ extension InferenceEngine {
                 let second = fold(block.conv2, block.bn2, relu: false, g.outHeight, g.outWidth)
                 let projection = block.shortcut.map { fold($0.conv, $0.bn, relu: false, input[1], input[2]) }
                 result.steps.append(.residual(first: first, second: second, projection: projection))
-                featureMap = [second.geometry.outChannels, second.geometry.outHeight, second.geometry.outWidth]
+                featureMap = [second.geometry.outChannels, second.outputHeight, second.outputWidth]
             default:
                 throw NumericsError.invalidSpec("the inference engine cannot compile a \(type(of: layer)) layer")
             }
+        }
+        // A head reading a flattened map reads it in the network's planar order.
+        if let map = featureMap, map[0] > 1, map[1] * map[2] > 1 {
+            result.steps.append(.toPlanar(channels: map[0], spatial: map[1] * map[2]))
         }
         return result
     }

@@ -50,7 +50,7 @@ public final class InferenceEngine {
     private let bufferCount: Int
     /// The head's input, [maxBatchSize, N].
     private let features: UnsafeMutablePointer<Float>
-    /// Per-worker scratch for padded convolution inputs.
+    /// Per-worker scratch for padded convolution inputs and Winograd transforms.
     private let workspaces: [InferenceWorkspace]
 
     /// A step's operand: the caller's input rows or one of the two alternating arena buffers.
@@ -95,7 +95,7 @@ public final class InferenceEngine {
         self.arena.initialize(repeating: 0, count: capacity)
         self.features = .allocate(capacity: maxBatchSize * compiled.featureCount)
         self.features.initialize(repeating: 0, count: maxBatchSize * compiled.featureCount)
-        self.workspaces = (0..<min(workers, maxBatchSize)).map { _ in InferenceWorkspace(padded: compiled.padded) }
+        self.workspaces = (0..<min(workers, maxBatchSize)).map { _ in InferenceWorkspace(scratch: compiled.scratch) }
     }
 
     deinit {

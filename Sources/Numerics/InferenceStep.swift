@@ -10,6 +10,8 @@ import LinearAlgebra
 enum InferenceStep {
     /// [C, S] → [S, C]: a planar input of several channels made channels-last.
     case toChannelsLast(channels: Int, spatial: Int)
+    /// [S, C] → [C, S]: a channels-last map the head reads flattened, back in the network's order.
+    case toPlanar(channels: Int, spatial: Int)
     /// Convolution with folded BatchNorm and optional ReLU.
     case convolution(FoldedConvolution)
     /// y [B, O] = relu?(x [B, I] · Wᵀ + b), over the batch.
@@ -40,8 +42,12 @@ enum InferenceStep {
             for c in 0..<channels {
                 for s in 0..<spatial { target[s * channels + c] = source[c * spatial + s] }
             }
+        case let .toPlanar(channels, spatial):
+            for s in 0..<spatial {
+                for c in 0..<channels { target[c * spatial + s] = source[s * channels + c] }
+            }
         case let .convolution(conv):
-            conv.run(source, into: target, padded: workspace.padded)
+            conv.run(source, into: target, scratch: workspace.scratch)
         case .dense:
             preconditionFailure("a dense step runs over the batch")
         case let .affine(scale, shift, spatial, relu):
@@ -60,8 +66,8 @@ enum InferenceStep {
         case let .relu(count):
             for i in 0..<count { target[i] = max(0, source[i]) }
         case let .maxPool(kernel, stride, channels, height, width):
-            Self.maxPool(source, into: target, kernel: kernel, stride: stride, channels: channels,
-                         height: height, width: width)
+            PackedKernels.maxPool(source, height: height, width: width, channels: channels, kernel: kernel,
+                                  stride: stride, into: target)
         case let .globalAveragePool(channels, spatial):
             let scale = 1 / Float(spatial)
             target.update(repeating: 0, count: channels)
@@ -71,12 +77,12 @@ enum InferenceStep {
             }
             for c in 0..<channels { target[c] *= scale }
         case let .residual(first, second, projection):
-            first.run(source, into: scratch1, padded: workspace.padded)
-            second.run(scratch1, into: target, padded: workspace.padded)
-            let count = second.geometry.outputSize
+            first.run(source, into: scratch1, scratch: workspace.scratch)
+            second.run(scratch1, into: target, scratch: workspace.scratch)
+            let count = second.outputSize
             let skip: UnsafePointer<Float>
             if let projection {
-                projection.run(source, into: scratch2, padded: workspace.padded)
+                projection.run(source, into: scratch2, scratch: workspace.scratch)
                 skip = UnsafePointer(scratch2)
             } else {
                 skip = source
@@ -98,25 +104,5 @@ enum InferenceStep {
     /// Output blocks a batch-wide step can share out among workers (1 for per-sample steps).
     var blockCount: Int {
         if case let .dense(weights, _) = self { return weights.blocks } else { return 1 }
-    }
-
-    /// Max over k×k windows of a channels-last [H, W, C] sample, channel by channel. The first
-    /// element of a window wins ties and NaN only when it comes first, as in `MaxPool2d`.
-    private static func maxPool(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, kernel: Int,
-                                stride: Int, channels: Int, height: Int, width: Int) {
-        let oh = (height - kernel) / stride + 1, ow = (width - kernel) / stride + 1
-        for oy in 0..<oh {
-            for ox in 0..<ow {
-                let out = y + (oy * ow + ox) * channels
-                let corner = x + (oy * stride * width + ox * stride) * channels
-                out.update(from: corner, count: channels)
-                for ky in 0..<kernel {
-                    for kx in 0..<kernel where ky > 0 || kx > 0 {
-                        let v = corner + (ky * width + kx) * channels
-                        for c in 0..<channels where v[c] > out[c] { out[c] = v[c] }
-                    }
-                }
-            }
-        }
     }
 }

@@ -1,16 +1,16 @@
 /// The scratch one worker of an `InferenceEngine` needs besides the shared activation arena:
-/// the zero-padded input of the largest padded convolution.
+/// a convolution's zero-padded input and Winograd transforms.
 final class InferenceWorkspace {
-    /// One sample's padded input, [Hp, Wp, C] of the largest padded convolution.
-    let padded: UnsafeMutablePointer<Float>
+    /// The largest `FoldedConvolution.scratchSize` of the engine.
+    let scratch: UnsafeMutablePointer<Float>
 
-    init(padded count: Int) {
+    init(scratch count: Int) {
         let count = max(1, count)
         let raw = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
-        padded = raw.initializeMemory(as: Float.self, repeating: 0, count: count)
+        scratch = raw.initializeMemory(as: Float.self, repeating: 0, count: count)
     }
 
     deinit {
-        padded.deallocate()
+        scratch.deallocate()
     }
 }

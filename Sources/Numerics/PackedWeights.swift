@@ -13,14 +13,32 @@ final class PackedWeights: @unchecked Sendable {
     let bias: UnsafeMutablePointer<Float>
 
     /// Packs `weights` [O, K] (row-major) and `bias` [O].
-    init(weights: [Float], bias: [Float], outputs: Int, depth: Int) {
-        precondition(weights.count == outputs * depth && bias.count == outputs, "packed weights of the wrong size")
+    convenience init(weights: [Float], bias: [Float], outputs: Int, depth: Int) {
+        precondition(weights.count == outputs * depth, "packed weights of the wrong size")
+        self.init(bias: bias, outputs: outputs, depth: depth,
+                  count: PackedKernels.packedCount(outputs: outputs, depth: depth)) { packed in
+            weights.withUnsafeBufferPointer { PackedKernels.pack($0.baseAddress!, outputs: outputs, depth: depth, into: packed) }
+        }
+    }
+
+    /// Packs the Winograd F(2×2, 3×3) transforms of `weights` [O, C, 3, 3] and `bias` [O].
+    convenience init(winograd weights: [Float], bias: [Float], outputs: Int, channels: Int) {
+        precondition(weights.count == outputs * channels * 9, "packed weights of the wrong size")
+        self.init(bias: bias, outputs: outputs, depth: channels,
+                  count: PackedKernels.winogradPackedCount(outputs: outputs, channels: channels)) { packed in
+            weights.withUnsafeBufferPointer {
+                PackedKernels.packWinograd($0.baseAddress!, outputs: outputs, channels: channels, into: packed)
+            }
+        }
+    }
+
+    private init(bias: [Float], outputs: Int, depth: Int, count: Int, pack: (UnsafeMutablePointer<Float>) -> Void) {
+        precondition(bias.count == outputs, "a bias of the wrong size")
         self.outputs = outputs
         self.depth = depth
-        let count = PackedKernels.packedCount(outputs: outputs, depth: depth)
         let packed = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * 4, alignment: 64)
             .bindMemory(to: Float.self, capacity: max(1, count))
-        weights.withUnsafeBufferPointer { PackedKernels.pack($0.baseAddress!, outputs: outputs, depth: depth, into: packed) }
+        pack(packed)
         self.packed = packed
         self.bias = .allocate(capacity: max(1, outputs))
         self.bias.initialize(from: bias, count: outputs)
