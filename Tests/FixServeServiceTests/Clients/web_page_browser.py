@@ -81,6 +81,16 @@ def screenshot(driver, directory, name):
     log(f"screenshot {path}")
 
 
+def section_screenshot(driver, directory, name, title_id):
+    """Just one section of the page, as the README shows it."""
+    path = os.path.join(directory, name)
+    section = driver.find_element(By.CSS_SELECTOR, f'section[aria-labelledby="{title_id}"]')
+    # Only the part inside the viewport is captured.
+    driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", section)
+    section.screenshot(path)
+    log(f"screenshot {path}")
+
+
 def normalise(label):
     return "".join(c if c.isalnum() else "-" for c in label).strip("-").lower()
 
@@ -159,6 +169,7 @@ def run(driver, args):
     errors = console_errors(driver)
     check(not errors, f"the page loads without console errors ({errors})")
     screenshot(driver, shots, "01-models.png")
+    section_screenshot(driver, shots, "web-models.png", "models-title")
 
     # 2. Three images of different classes, the last one dropped.
     images = sorted(glob.glob(os.path.join(args.images, "*.png")))
@@ -202,6 +213,7 @@ def run(driver, args):
         check(driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image) == 28,
               f"{name}: the image is shown beside the bars")
     screenshot(driver, shots, "02-prediction.png")
+    section_screenshot(driver, shots, "web-prediction.png", "classify-title")
 
     # 3. A short training job from the form.
     driver.execute_script("document.getElementById('train-title').scrollIntoView()")
@@ -218,6 +230,7 @@ def run(driver, args):
                 pass
             log(f"live curve with {points(driver)} points")
             screenshot(driver, shots, "03-training.png")
+            section_screenshot(driver, shots, "web-training.png", "train-title")
         finished = wait(driver, args.training_seconds,
                         lambda d: d.find_element(By.ID, "train-status").get_attribute("data-state") in ("succeeded", "failed", "cancelled"),
                         "the job finished")
