@@ -363,6 +363,7 @@ extension WebPage {
   const isFinal = (state) => state === "succeeded" || state === "failed" || state === "cancelled";
   const shortID = (id) => id.slice(0, 8);
   let jobsTimer = null;
+  let lookedForRunningJob = false;
 
   async function loadJobs() {
     clearTimeout(jobsTimer);
@@ -371,6 +372,10 @@ extension WebPage {
       const body = $("jobs").tBodies[0];
       body.replaceChildren(...jobs.slice().reverse().map(jobRow));
       say("jobs-status", jobs.length ? "" : "No training jobs yet.");
+      // A page opened while a job runs draws that job's curves.
+      const running = jobs.find((job) => job.state === "running");
+      if (!lookedForRunningJob && !following && running) { resetCurves(running.request.epochs); follow(running.id); }
+      lookedForRunningJob = true;
       // Only while a job can still change: a page left open on finished jobs asks nothing.
       if (jobs.some((job) => !isFinal(job.state))) jobsTimer = setTimeout(loadJobs, 2000);
     } catch (error) {

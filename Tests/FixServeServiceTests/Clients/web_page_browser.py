@@ -254,6 +254,11 @@ def run(driver, args):
         if button:
             check(button.accessible_name.startswith("Cancel job"), f"the button is named ({button.accessible_name!r})")
             wait(driver, 30, lambda d: job_row_state(d, job) == "running", "the job is running")
+            # A page opened while the job runs follows it.
+            driver.refresh()
+            check(wait(driver, 20, lambda d: job[:8] in d.find_element(By.ID, "train-status").text, "the reloaded page follows the job")
+                  is not None, "a page opened during a job shows that job's progress")
+            wait(driver, 20, lambda d: d.find_elements(By.CSS_SELECTOR, f'#jobs tr[data-job="{job}"] button'), "the Cancel button after reloading")
             driver.find_element(By.CSS_SELECTOR, f'#jobs tr[data-job="{job}"] button').click()
             wait(driver, 60, lambda d: job_row_state(d, job) == "cancelled", "the job list shows cancelled")
             with urllib.request.urlopen(f"{args.url}/v1/training/jobs/{job}", timeout=10) as response:
