@@ -13,6 +13,7 @@ otherwise, 77 when kubernetes-validate is not installed.
 import glob
 import importlib.util
 import os
+import re
 import sys
 
 if importlib.util.find_spec("kubernetes_validate") is None:
@@ -29,6 +30,13 @@ from kubernetes_validate import utils as kv
 KUBERNETES_VERSIONS = ["1.30.0", kv.latest_version()]
 
 problems = []
+
+# The FIXSERVE_* variables `fixserve serve` reads (each option's Environment default), and
+# FIXSERVE_AUTH_FILE, which the manifests set for API keys ahead of the server.
+SERVE_COMMAND = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "Sources", "FixServeCLI", "ServeCommand.swift")
+with open(SERVE_COMMAND) as f:
+    SERVER_VARIABLES = {"FIXSERVE_" + o.upper().replace("-", "_")
+                        for o in re.findall(r'Environment\.(?:string|int|double)\("([a-z-]+)"', f.read())}
 
 
 def problem(where, text):
@@ -92,6 +100,9 @@ def kserve_runtime(where, runtime, version):
             problem(where, "kserve-container must expose containerPort 8080 named h2c")
         if "--models=/mnt/models" not in serving[0].get("args", []):
             problem(where, "the server must read the repository KServe downloads to /mnt/models")
+        for variable in (e["name"] for e in serving[0].get("env", [])):
+            if variable not in SERVER_VARIABLES and variable != "FIXSERVE_AUTH_FILE":
+                problem(where, f"{variable} is not a variable fixserve serve reads")
 
 
 def kserve_inference_service(where, service, runtimes, version):
@@ -129,8 +140,8 @@ def pod_spec(where, template, claims, secrets):
         return
     env = {e["name"]: e.get("value") for e in server.get("env", [])}
     for variable in env:
-        if not variable.startswith("FIXSERVE_"):
-            problem(where, f"unexpected variable {variable}")
+        if variable not in SERVER_VARIABLES and variable != "FIXSERVE_AUTH_FILE":
+            problem(where, f"{variable} is not a variable fixserve serve reads")
     ports = {p.get("name"): p.get("containerPort") for p in server.get("ports", [])}
     if ports.get("h2c") != int(env.get("FIXSERVE_PORT", "8080")):
         problem(where, "the container port named h2c must be FIXSERVE_PORT")
