@@ -28,7 +28,7 @@ import Testing
         let fixserve = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0) },
                                     "no fixserve beside \(CommandLine.arguments[0]) (swift build --build-tests builds it)")
         let server = try ServiceTestServer()
-        let result = try Client.run("/usr/bin/env", [
+        let result = try await Client.runOffThePool("/usr/bin/env", [
             "python3", Client.scripts.appendingPathComponent("check_dockerfile.py").path,
             Self.packageRoot.appendingPathComponent("Dockerfile").path, fixserve,
             Self.packageRoot.appendingPathComponent("Sources/FixServeCLI/ServeCommand.swift").path, "--port", String(server.port),

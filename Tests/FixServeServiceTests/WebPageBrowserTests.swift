@@ -49,7 +49,7 @@ import Testing
         let screenshots = ProcessInfo.processInfo.environment["FIXSERVE_SCREENSHOTS"].map { URL(fileURLWithPath: $0) }
             ?? Self.packageRoot.appendingPathComponent(".build/screenshots/web-page")
         let started = Date()
-        let result = try Client.run("/usr/bin/env", [
+        let result = try await Client.runOffThePool("/usr/bin/env", [
             "python3", Client.scripts.appendingPathComponent("web_page_browser.py").path,
             "--url", "http://127.0.0.1:\(server.port)", "--images", images.path, "--screenshots", screenshots.path,
         ], timeout: 540)
@@ -57,5 +57,18 @@ import Testing
         print(result.stdout)
         #expect(result.status == 0, "web_page_browser.py exited \(result.status):\n\(result.stdout.suffix(6000))\n\(result.stderr.suffix(3000))")
         await server.shutdown(deadline: .now() + 5)
+    }
+}
+
+extension Client {
+    /// `run` on a Dispatch thread: a long client run must not hold one of the few threads of
+    /// Swift's cooperative pool, which the servers of tests running beside it need for their
+    /// event streams.
+    static func runOffThePool(_ executable: String, _ arguments: [String], timeout: Double) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Swift.Result { try run(executable, arguments, timeout: timeout) })
+            }
+        }
     }
 }
