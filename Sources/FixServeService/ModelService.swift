@@ -126,6 +126,9 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         add("DELETE", "/v1/training/jobs/{job}", { s, _, p in try s.cancelTrainingJob(p) })
         add("GET", "/v1/training/jobs/{job}/events", { s, _, p in try s.trainingEvents(p) })
         add("GET", "/metrics", { s, _, _ in s.prometheusMetrics() })
+        // The web page and its two files.
+        add("GET", "/", { s, _, _ in s.webPage() })
+        add("GET", "/web/{asset}", { s, _, p in try s.webAsset(p) })
     }
 
     /// Answers every request through `promise`, with no task: at once for routes that need no
