@@ -50,6 +50,8 @@ struct ServeCommand: AsyncParsableCommand {
         limits.maxBodySize = maxBodySize
         var http = HTTPServerConfiguration(host: host, port: port, limits: limits)
         if !tlsCert.isEmpty { http.tls = .init(certificatePath: tlsCert, privateKeyPath: tlsKey) }
+        // Access-log lines are buffered and written off the connection threads.
+        if logger.logLevel <= .info { http.accessLog = AccessLog() }
         let service = ServiceConfiguration(
             modelsDirectory: URL(fileURLWithPath: models), stateDirectory: URL(fileURLWithPath: state),
             dataRoot: dataRoot.isEmpty ? nil : URL(fileURLWithPath: dataRoot),

@@ -11,7 +11,10 @@ public final class FixServeServer: @unchecked Sendable {
     /// The bound port (useful with port 0).
     public let port: Int
 
-    private init(service: ModelService, http: HTTPServer, port: Int) {
+    private let accessLog: AccessLog?
+
+    private init(service: ModelService, http: HTTPServer, port: Int, accessLog: AccessLog?) {
+        self.accessLog = accessLog
         self.service = service
         self.http = http
         self.port = port
@@ -26,8 +29,16 @@ public final class FixServeServer: @unchecked Sendable {
         let service = ModelService(configuration: configuration, logger: logger)
         let http = try HTTPServer(configuration: httpConfiguration, responder: service, logger: logger)
         service.transportIsReady = { [weak http] in http?.isReady ?? false }
+        if let accessLog = httpConfiguration.accessLog {
+            service.metrics.registry.declareGauge("fixserve_access_log_lines", help: "Access-log lines written since start.") {
+                [([:], Double(accessLog.writtenLines))]
+            }
+            service.metrics.registry.declareGauge(
+                "fixserve_access_log_dropped_lines", help: "Access-log lines dropped since start because the log's sink fell behind."
+            ) { [([:], Double(accessLog.droppedLines))] }
+        }
         let port = try http.start()
-        return FixServeServer(service: service, http: http, port: port)
+        return FixServeServer(service: service, http: http, port: port, accessLog: httpConfiguration.accessLog)
     }
 
     /// Graceful shutdown: readiness turns false, no new connections, in-flight requests finish
@@ -35,5 +46,6 @@ public final class FixServeServer: @unchecked Sendable {
     public func shutdown(deadline: DispatchTime) async {
         await http.shutdown(deadline: deadline)
         service.shutdown()
+        accessLog?.flush()
     }
 }

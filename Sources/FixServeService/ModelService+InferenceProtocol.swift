@@ -14,10 +14,19 @@ extension ModelService {
     }
 
     /// Ready when the transport accepts requests and every model in the repository serves a version.
+    /// The answers of the health probes, made once: probes come often and always say the same.
+    static let liveResponse = constantJSON(#"{"live":true}"#)
+    static let readyResponse = constantJSON(#"{"ready":true}"#)
+
+    static func constantJSON(_ text: String, status: Int = 200) -> HTTPResponse {
+        HTTPResponse(status: status, headers: ["content-type": "application/json"], body: .bytes(Array(text.utf8)))
+    }
+
     func readiness() -> HTTPResponse {
         let statuses = repository.statuses()
         let notReady = statuses.filter { $0.state != .ready }.map(\.name)
         let ready = transportIsReady() && notReady.isEmpty
+        if ready { return Self.readyResponse }
         var body: [String: Any] = ["ready": ready]
         if !notReady.isEmpty { body["models_not_ready"] = notReady }
         return .json(body, status: ready ? 200 : 503)
@@ -47,13 +56,15 @@ extension ModelService {
         let model = try served(parameters)
         let shape = model.manifest.input.shape
         let classes = model.manifest.head.classes
-        let versions = repository.status(of: model.name)?.versions.filter { $0.state == .ready }.map { String($0.version) } ?? []
-        return .json([
-            "name": model.name, "versions": versions, "platform": "fixserve",
-            "inputs": [["name": "input", "datatype": "FP32", "shape": [-1] + shape]],
-            "outputs": [["name": "logits", "datatype": "FP32", "shape": [-1, classes]],
-                        ["name": "probabilities", "datatype": "FP32", "shape": [-1, classes]]],
-        ])
+        let versions = repository.status(of: model.name)?.versions.filter { $0.state == .ready }.map { "\"\($0.version)\"" } ?? []
+        // Written directly, keys sorted as JSONSerialization would: the route is polled often.
+        let dimensions = ([-1] + shape).map(String.init).joined(separator: ",")
+        let body = "{\"inputs\":[{\"datatype\":\"FP32\",\"name\":\"input\",\"shape\":[\(dimensions)]}],"
+            + "\"name\":\(JSONText.quote(model.name)),\"outputs\":["
+            + "{\"datatype\":\"FP32\",\"name\":\"logits\",\"shape\":[-1,\(classes)]},"
+            + "{\"datatype\":\"FP32\",\"name\":\"probabilities\",\"shape\":[-1,\(classes)]}],"
+            + "\"platform\":\"fixserve\",\"versions\":[\(versions.joined(separator: ","))]}"
+        return HTTPResponse(status: 200, headers: ["content-type": "application/json"], body: .bytes(Array(body.utf8)))
     }
 
     func modelReady(_ parameters: [String: String]) throws -> HTTPResponse {

@@ -4,9 +4,10 @@ import ModelStore
 
 /// TorchServe-style handlers: `POST /predictions/{model}[/{version}]` with an image, `GET /ping`.
 extension ModelService {
+    static let healthyResponse = constantJSON(#"{"status":"Healthy"}"#)
+
     func ping() -> HTTPResponse {
-        let ready = transportIsReady()
-        return .json(["status": ready ? "Healthy" : "Unhealthy"], status: ready ? 200 : 503)
+        transportIsReady() ? Self.healthyResponse : Self.constantJSON(#"{"status":"Unhealthy"}"#, status: 503)
     }
 
     /// Classifies one image sent as the raw body (image/png, image/jpeg, application/octet-stream)

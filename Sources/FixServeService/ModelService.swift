@@ -94,7 +94,7 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         }
         // Open Inference Protocol v2 (KServe / Triton REST).
         add("GET", "/v2", { s, _, _ in s.serverMetadata() })
-        add("GET", "/v2/health/live", { _, _, _ in .json(["live": true]) })
+        add("GET", "/v2/health/live", { _, _, _ in ModelService.liveResponse })
         add("GET", "/v2/health/ready", { s, _, _ in s.readiness() })
         add("GET", "/v2/models/{model}", { s, _, p in try s.modelMetadata(p) })
         add("GET", "/v2/models/{model}/versions/{version}", { s, _, p in try s.modelMetadata(p) })

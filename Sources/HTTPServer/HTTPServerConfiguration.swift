@@ -59,6 +59,9 @@ public struct HTTPServerConfiguration: Sendable {
     public var tls: TLSFiles?
     /// Limits and timeouts.
     public var limits: Limits
+    /// Where access-log lines go: a buffered `AccessLog` that never holds up a request, or nil
+    /// for the logger at level info (synchronous, one write per line).
+    public var accessLog: AccessLog?
     /// Where responders start running; `.connectionQueue` by default.
     public var responderPlacement: ResponderPlacement = .connectionQueue
 

@@ -93,8 +93,14 @@ final class ServerContext: @unchecked Sendable {
     }
 
     /// Writes one access-log line: method, path, status, body bytes sent, duration, protocol.
+    /// Through the buffered `AccessLog` when the configuration has one, else through the logger.
     func logAccess(method: String, path: String, status: Int, bytes: Int, startedAt: UInt64, version: HTTPVersion, remote: String) {
         guard logger.logLevel <= .info else { return }
+        if let accessLog = configuration.accessLog {
+            accessLog.record(method: method, path: path, status: status, bytes: bytes,
+                             nanoseconds: DispatchTime.now().uptimeNanoseconds &- startedAt, version: version, remote: remote)
+            return
+        }
         let milliseconds = Double(DispatchTime.now().uptimeNanoseconds &- startedAt) / 1e6
         logger.info("\(method) \(path) \(status)", metadata: [
             "status": "\(status)",

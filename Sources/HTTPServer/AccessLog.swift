@@ -1,0 +1,154 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import Synchronization
+
+/// The server's access log: one line per finished request (time, method, path, status, bytes,
+/// duration, protocol, peer).
+///
+/// A request's line is formatted on its connection's thread into a bounded in-memory buffer,
+/// and a background queue writes the buffer out every `flushInterval` seconds. Nothing on the
+/// request path waits for the sink: when it falls behind and the buffer is full, further lines
+/// are dropped and counted (`droppedLines`, exported by the service in /metrics) instead of
+/// slowing requests down.
+public final class AccessLog: @unchecked Sendable {
+    /// Lines handed to the sink so far.
+    public var writtenLines: Int { state.withLock { $0.written } }
+    /// Lines dropped because the buffer was full.
+    public var droppedLines: Int { state.withLock { $0.dropped } }
+
+    private struct State {
+        var pending: [UInt8] = []
+        var pendingLines = 0
+        var written = 0
+        var dropped = 0
+        /// The second `prefix` was formatted for, and its "YYYY-MM-DDTHH:MM:SS" text.
+        var second = -1
+        var prefix: [UInt8] = []
+    }
+
+    private let state = Mutex(State())
+    private let capacity: Int
+    private let descriptor: Int32
+    private let queue = DispatchQueue(label: "fixserve.http.access-log", qos: .utility)
+    private let timer: DispatchSourceTimer
+    /// Serialises writers of the sink: the timer and `flush()`.
+    private let writing = Mutex(())
+
+    /// - Parameters:
+    ///   - descriptor: where lines go (standard error by default, where the rest of the log goes).
+    ///   - capacity: bytes the buffer holds before lines are dropped (1 MiB: some 10,000 lines).
+    ///   - flushInterval: seconds between writes.
+    public init(descriptor: Int32 = STDERR_FILENO, capacity: Int = 1 << 20, flushInterval: Double = 0.05) {
+        self.descriptor = descriptor
+        self.capacity = capacity
+        timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.schedule(deadline: .now() + flushInterval, repeating: flushInterval, leeway: .milliseconds(10))
+        timer.setEventHandler { [weak self] in self?.flush() }
+        timer.resume()
+    }
+
+    deinit {
+        timer.cancel()
+        flush()
+    }
+
+    /// Appends one request's line, or counts it as dropped when the buffer is full.
+    func record(method: String, path: String, status: Int, bytes: Int, nanoseconds: UInt64, version: HTTPVersion, remote: String) {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        let second = Int(time.tv_sec), millisecond = Int(time.tv_nsec) / 1_000_000
+        state.withLock { state in
+            // Method and path are bounded by the header limits; 160 bytes cover the rest.
+            guard state.pending.count + method.utf8.count + path.utf8.count + remote.utf8.count + 160 <= capacity else {
+                state.dropped += 1
+                return
+            }
+            if state.second != second { state.prefix = Self.timestamp(second); state.second = second }
+            var line = state.pending
+            state.pending = []
+            line.append(contentsOf: state.prefix)
+            line.append(UInt8(ascii: "."))
+            Self.appendDigits(millisecond, width: 3, to: &line)
+            line.append(contentsOf: "Z info fixserve : ".utf8)
+            line.append(contentsOf: method.utf8)
+            line.append(UInt8(ascii: " "))
+            line.append(contentsOf: path.utf8)
+            line.append(UInt8(ascii: " "))
+            Self.appendDigits(status, width: 1, to: &line)
+            line.append(contentsOf: " bytes=".utf8)
+            Self.appendDigits(bytes, width: 1, to: &line)
+            line.append(contentsOf: " duration_ms=".utf8)
+            let micro = Int(nanoseconds / 1000)
+            Self.appendDigits(micro / 1000, width: 1, to: &line)
+            line.append(UInt8(ascii: "."))
+            Self.appendDigits(micro % 1000, width: 3, to: &line)
+            line.append(contentsOf: " protocol=".utf8)
+            line.append(contentsOf: version.rawValue.utf8)
+            line.append(contentsOf: " remote=".utf8)
+            line.append(contentsOf: remote.utf8)
+            line.append(UInt8(ascii: "\n"))
+            state.pending = line
+            state.pendingLines += 1
+        }
+    }
+
+    /// Writes what is buffered now. The timer calls it; tests and shutdown may too.
+    public func flush() {
+        writing.withLock { _ in
+            let (bytes, lines) = state.withLock { state -> ([UInt8], Int) in
+                defer { state.pending = []; state.pendingLines = 0 }
+                return (state.pending, state.pendingLines)
+            }
+            guard !bytes.isEmpty else { return }
+            bytes.withUnsafeBytes { buffer in
+                var offset = 0
+                while offset < buffer.count {
+                    let n = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                    if n < 0 && errno == EINTR { continue }
+                    guard n > 0 else { break }
+                    offset += n
+                }
+            }
+            state.withLock { $0.written += lines }
+        }
+    }
+
+    /// "YYYY-MM-DDTHH:MM:SS" of a Unix time, UTC.
+    private static func timestamp(_ second: Int) -> [UInt8] {
+        var t = time_t(second), parts = tm()
+        gmtime_r(&t, &parts)
+        var text: [UInt8] = []
+        text.reserveCapacity(19)
+        appendDigits(Int(parts.tm_year) + 1900, width: 4, to: &text)
+        text.append(UInt8(ascii: "-"))
+        appendDigits(Int(parts.tm_mon) + 1, width: 2, to: &text)
+        text.append(UInt8(ascii: "-"))
+        appendDigits(Int(parts.tm_mday), width: 2, to: &text)
+        text.append(UInt8(ascii: "T"))
+        appendDigits(Int(parts.tm_hour), width: 2, to: &text)
+        text.append(UInt8(ascii: ":"))
+        appendDigits(Int(parts.tm_min), width: 2, to: &text)
+        text.append(UInt8(ascii: ":"))
+        appendDigits(Int(parts.tm_sec), width: 2, to: &text)
+        return text
+    }
+
+    /// Decimal digits of a non-negative `value`, zero-padded to `width`.
+    private static func appendDigits(_ value: Int, width: Int, to bytes: inout [UInt8]) {
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0, rest = max(0, value)
+        withUnsafeMutableBytes(of: &digits) { d in
+            repeat {
+                d[count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                count += 1
+            } while rest > 0 && count < 20
+            while count < width && count < 20 { d[count] = UInt8(ascii: "0"); count += 1 }
+            for i in stride(from: count - 1, through: 0, by: -1) { bytes.append(d[i]) }
+        }
+    }
+}
