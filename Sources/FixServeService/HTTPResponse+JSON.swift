@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServer
+import ModelStore
 
 extension HTTPResponse {
     /// A JSON response from property-list values (dictionaries, arrays, strings, numbers, booleans).
@@ -22,6 +23,6 @@ extension HTTPResponse {
     static func error(_ status: Int, _ message: String) -> HTTPResponse {
         // Written directly: errors are frequent under bad clients and JSONSerialization is slow.
         HTTPResponse(status: status, headers: ["content-type": "application/json"],
-                     body: .bytes(Array("{\"error\":\(JSONText.quote(message))}".utf8)))
+                     body: .bytes(Array("{\"error\":\(JSONString.literal(message))}".utf8)))
     }
 }

@@ -202,13 +202,3 @@ extension ModelService {
         }
     }
 }
-
-/// Softmax over one row of logits, with the maximum subtracted for stability.
-enum Softmax {
-    static func probabilities(_ logits: [Float]) -> [Float] {
-        guard let top = logits.max() else { return [] }
-        let exps = logits.map { Foundation.exp($0 - top) }
-        let total = exps.reduce(0, +)
-        return exps.map { $0 / total }
-    }
-}

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import ModelStore
+import Numerics
 
 /// TorchServe-style handlers: `POST /predictions/{model}[/{version}]` with an image, `GET /ping`.
 extension ModelService {
@@ -56,7 +57,7 @@ extension ModelService {
         body.reserveCapacity(32 * count)
         for (rank, index) in TopK.indices(of: probabilities, count: count).enumerated() {
             if rank > 0 { body.append(UInt8(ascii: ",")) }
-            body.append(contentsOf: JSONText.quote(labels[index]).utf8)
+            body.append(contentsOf: JSONString.literal(labels[index]).utf8)
             body.append(UInt8(ascii: ":"))
             body.append(contentsOf: JSONText.number(probabilities[index]).utf8)
         }
