@@ -8,19 +8,19 @@ import Numerics
 extension ModelService {
     static let serverVersion = "0.1.0"
 
-    func serverMetadata() -> HTTPResponse {
-        .json(["name": "fixserve", "version": Self.serverVersion,
+    func serverMetadata() throws -> HTTPResponse {
+        try .json(["name": "fixserve", "version": Self.serverVersion,
                "extensions": ["binary_tensor_data", "classification", "model_repository", "statistics"]])
     }
 
     /// Ready when the transport accepts requests and every model in the repository serves a version.
-    func readiness() -> HTTPResponse {
+    func readiness() throws -> HTTPResponse {
         let statuses = repository.statuses()
         let notReady = statuses.filter { $0.state != .ready }.map(\.name)
         let ready = transportIsReady() && notReady.isEmpty
         var body: [String: Any] = ["ready": ready]
         if !notReady.isEmpty { body["models_not_ready"] = notReady }
-        return .json(body, status: ready ? 200 : 503)
+        return try .json(body, status: ready ? 200 : 503)
     }
 
     /// The served model a request names, by `{model}` and optional `{version}`.
@@ -48,7 +48,7 @@ extension ModelService {
         let shape = model.manifest.input.shape
         let classes = model.manifest.head.classes
         let versions = repository.status(of: model.name)?.versions.filter { $0.state == .ready }.map { String($0.version) } ?? []
-        return .json([
+        return try .json([
             "name": model.name, "versions": versions, "platform": "fixserve",
             "inputs": [["name": "input", "datatype": "FP32", "shape": [-1] + shape]],
             "outputs": [["name": "logits", "datatype": "FP32", "shape": [-1, classes]],
@@ -59,10 +59,10 @@ extension ModelService {
     func modelReady(_ parameters: [String: String]) throws -> HTTPResponse {
         do {
             let model = try served(parameters)
-            return .json(["name": model.name, "ready": true])
+            return try .json(["name": model.name, "ready": true])
         } catch let error as ModelStoreError {
             if case .modelNotFound = error { throw error }
-            return .json(["name": parameters["model"] ?? "", "ready": false, "error": error.description], status: 503)
+            return try .json(["name": parameters["model"] ?? "", "ready": false, "error": error.description], status: 503)
         }
     }
 
@@ -71,7 +71,7 @@ extension ModelService {
         let model = try served(parameters)
         let settings = model.runtime.batcher.settings
         let classes = model.manifest.head.classes
-        return .json([
+        return try .json([
             "name": model.name, "platform": "fixserve", "backend": "fixserve",
             "max_batch_size": settings.maxBatchSize,
             "input": [["name": "input", "data_type": "TYPE_FP32", "format": "FORMAT_NCHW", "dims": model.manifest.input.shape]],
@@ -119,7 +119,7 @@ extension ModelService {
                 },
             ]
         }
-        return .json(["model_stats": stats])
+        return try .json(["model_stats": stats])
     }
 
     /// Open Inference Protocol inference: the request is decoded on the caller's thread;

@@ -5,9 +5,9 @@ import Numerics
 
 /// TorchServe-style handlers: `POST /predictions/{model}[/{version}]` with an image, `GET /ping`.
 extension ModelService {
-    func ping() -> HTTPResponse {
+    func ping() throws -> HTTPResponse {
         let ready = transportIsReady()
-        return .json(["status": ready ? "Healthy" : "Unhealthy"], status: ready ? 200 : 503)
+        return try .json(["status": ready ? "Healthy" : "Unhealthy"], status: ready ? 200 : 503)
     }
 
     /// Classifies one image sent as the raw body (image/png, image/jpeg, application/octet-stream)
