@@ -41,7 +41,7 @@ extension ModelService {
 
     func trainingJob(_ parameters: [String: String]) throws -> HTTPResponse {
         let id = parameters["job"] ?? ""
-        guard let job = trainer.job(id) else { throw ServiceError.notFound("no training job \(id)") }
+        guard let job = trainer.job(id) else { throw ServiceError.notFound(trainer.notFoundMessage(id)) }
         return try .json(encoding: job)
     }
 
@@ -52,7 +52,7 @@ extension ModelService {
     /// Progress as server-sent events: one `event: job` per update, ending with the final state.
     func trainingEvents(_ parameters: [String: String]) throws -> HTTPResponse {
         let id = parameters["job"] ?? ""
-        guard let updates = trainer.updates(of: id) else { throw ServiceError.notFound("no training job \(id)") }
+        guard let updates = trainer.updates(of: id) else { throw ServiceError.notFound(trainer.notFoundMessage(id)) }
         let encoder = JSONEncoder.response
         let logger = self.logger
         let stream = AsyncStream<[UInt8]> { continuation in

@@ -74,8 +74,9 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         let modelsDirectory = configuration.modelsDirectory
         let dataRoot = configuration.dataRoot
         self.trainer = TrainerQueue(
-            maxQueued: configuration.maxQueuedTrainingJobs,
-            stateDirectory: configuration.stateDirectory
+            maxQueued: configuration.maxQueuedTrainingJobs, maxFinished: configuration.maxFinishedTrainingJobs,
+            stateDirectory: configuration.stateDirectory, logger: logger,
+            onStateFileFailure: { metrics.trainingJobWriteFailed() }
         ) { job, report, shouldStop in
             try ModelTrainer(modelsDirectory: modelsDirectory, dataRoot: dataRoot)
                 .train(job.request, command: "POST /v1/training/jobs (job \(job.id))", report: report, shouldStop: shouldStop).reference

@@ -160,6 +160,37 @@ import Testing
     }
 }
 
+extension EndpointTests {
+    /// Jobs a previous server left in the state directory, written with numeric dates as older
+    /// versions did: with room for one finished job in memory, the list holds the newest, and
+    /// the older one is still answered by id from its file.
+    @Test func finishedJobsBeyondTheLimitAreAnsweredFromTheStateDirectory() throws {
+        var jobs: [TrainingJob] = []
+        for (i, name) in ["older", "newer"].enumerated() {
+            var job = TrainingJob(id: UUID().uuidString.lowercased(), request: TrainingRequest(model: name),
+                                  created: Date(timeIntervalSinceReferenceDate: 800_000_000 + Double(i) * 100))
+            _ = try job.start(at: job.created)
+            _ = job.finish(model: "\(name)/1", error: nil, at: job.created.addingTimeInterval(50))
+            jobs.append(job)
+        }
+        let server = try ServiceTestServer(maxFinishedTrainingJobs: 1) { models in
+            let folder = models.deletingLastPathComponent().appendingPathComponent("state/jobs")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            for job in jobs { try JSONEncoder().encode(job).write(to: folder.appendingPathComponent("\(job.id).json")) }
+        }
+        defer { server.stop() }
+        let (listStatus, list) = try getJSON("\(server.base)/v1/training/jobs")
+        #expect(listStatus == 200)
+        #expect((list["jobs"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [jobs[1].id])
+        let (status, older) = try getJSON("\(server.base)/v1/training/jobs/\(jobs[0].id)")
+        #expect(status == 200 && older["result"] as? String == "older/1", "\(older)")
+        #expect(older["created"] as? String == "2026-05-09T06:13:20Z", "\(older)")
+        let (missing, body) = try getJSON("\(server.base)/v1/training/jobs/\(UUID().uuidString.lowercased())")
+        #expect(missing == 404 && (body["error"] as? String ?? "").contains("state directory"), "\(body)")
+        #expect(try Client.curl(["--http2-prior-knowledge", "-X", "DELETE", "\(server.base)/v1/training/jobs/\(jobs[0].id)"]).status == 409)
+    }
+}
+
 /// A tiny deterministic generator for test data.
 struct SeededGeneratorForTests {
     var state: UInt64
