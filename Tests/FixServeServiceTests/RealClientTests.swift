@@ -74,8 +74,9 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: Client.pythonAvailable, "python3 lacks httpx, tritonclient or numpy (scripts/install-deps --test installs them)"))
+    @Test(Client.python.condition)
     func tritonClientInfersWithEveryInputForm() async throws {
+        try Client.python.require()
         let server = try ServiceTestServer()
         defer { server.stop() }
         let expected = try OfflineExpectations(
@@ -87,8 +88,9 @@ import Testing
         #expect(result.status == 0, "triton_client.py: \(result.stderr)")
     }
 
-    @Test(.enabled(if: Client.pythonAvailable, "python3 lacks httpx (scripts/install-deps --test installs it)"))
+    @Test(Client.python.condition)
     func sixtyFourConcurrentClientsEachGetTheirOwnAnswerInSharedBatches() async throws {
+        try Client.python.require()
         let server = try ServiceTestServer()
         defer { server.stop() }
         let expected = try OfflineExpectations(

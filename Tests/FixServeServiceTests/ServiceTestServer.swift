@@ -145,9 +145,8 @@ enum Client {
         return (status, lines.joined(separator: "\n"))
     }
 
-    static let pythonAvailable: Bool = {
-        (try? run("/usr/bin/env", ["python3", "-c", "import httpx, tritonclient.http, numpy"]).status) == 0
-    }()
+    /// What the Python client tests import.
+    static let python = PythonModules("httpx", "tritonclient.http", "numpy")
 
     static var scripts: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Clients")
