@@ -36,9 +36,13 @@ enum AtomicFile {
                 offset += n
             }
         }
-        if failure == nil, fsync(fd) != 0 { failure = Failure(path: url.path, step: "fsync", reason: Self.reason(errno)) }
+        if failure == nil, fsync(fd) != 0 {
+            failure = Failure(path: url.path, step: "fsync", reason: Self.reason(errno))
+        }
         close(fd)
-        if failure == nil, rename(temporary.path, url.path) != 0 { failure = Failure(path: url.path, step: "rename", reason: Self.reason(errno)) }
+        if failure == nil, rename(temporary.path, url.path) != 0 {
+            failure = Failure(path: url.path, step: "rename", reason: Self.reason(errno))
+        }
         if let failure {
             unlink(temporary.path)
             throw failure

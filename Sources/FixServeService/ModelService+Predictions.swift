@@ -39,7 +39,7 @@ extension ModelService {
             guard case .success(let rows) = result, let logits = rows.first else {
                 statistics.recordFailure(totalNanoseconds: started.nanoseconds())
                 if case .failure(let error) = result { return completion(.failure(error)) }
-                return completion(.failure(ServiceError(status: 500, "the model returned no result")))
+                return completion(.failure(ServiceError.internalError("the model returned no result")))
             }
             statistics.recordSuccess(totalNanoseconds: started.nanoseconds(),
                                      preprocessingNanoseconds: started.nanoseconds(until: preprocessed))
