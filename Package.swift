@@ -52,7 +52,7 @@ let package = Package(
         // Data sets: IDX files, image folders, normalisation, augmentation.
         .target(name: "Datasets", dependencies: ["Numerics", "ImageCodec", "CZlib"], swiftSettings: releaseSpeed),
         // Model store: safetensors + manifest, versioned repository, hot reload, ONNX export.
-        .target(name: "ModelStore", dependencies: ["Numerics", "Datasets"], swiftSettings: releaseSpeed),
+        .target(name: "ModelStore", dependencies: ["Numerics"], swiftSettings: releaseSpeed),
         // HTTP transport: Dispatch sockets, TLS, HTTP/1.1 and HTTP/2. No models here.
         .target(name: "HTTPServer", dependencies: [
             "CNGHTTP2", "CHTTPParser", "TLS",

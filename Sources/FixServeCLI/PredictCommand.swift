@@ -33,15 +33,17 @@ struct PredictCommand: ParsableCommand {
             let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
             let row = try preprocessor.row(fromEncodedImage: bytes)
             let logits = try engine.logits(for: Tensor(shape: [1] + input.shape, data: row))
-            let probabilities = SoftmaxCrossEntropy.probabilities(logits: logits).data
-            let ranked = probabilities.enumerated().sorted { $0.element > $1.element }.prefix(max(1, top))
+            let probabilities = Softmax.probabilities(logits.data)
+            let ranked = TopK.indices(of: probabilities, count: max(1, top))
             if json {
-                let entries = ranked.map { "{\"label\":\"\(stored.manifest.labels[$0.offset])\",\"index\":\($0.offset),\"probability\":\($0.element)}" }
-                print("{\"image\":\"\(path)\",\"top\":[\(entries.joined(separator: ","))]}")
+                let entries = ranked.map { index in
+                    "{\"label\":\(JSONString.literal(stored.manifest.labels[index])),\"index\":\(index),\"probability\":\(probabilities[index])}"
+                }
+                print("{\"image\":\(JSONString.literal(path)),\"top\":[\(entries.joined(separator: ","))]}")
             } else {
                 print(path)
-                for (index, p) in ranked {
-                    print(String(format: "  %6.2f%%  %@", p * 100, stored.manifest.labels[index]))
+                for index in ranked {
+                    print(String(format: "  %6.2f%%  %@", probabilities[index] * 100, stored.manifest.labels[index]))
                 }
             }
         }

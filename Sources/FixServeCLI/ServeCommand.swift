@@ -26,6 +26,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Most inputs waiting per model before 503.") var maxQueueSize = Environment.int("max-queue-size", 1024)
     @Option(help: "Seconds between repository scans for new versions (0 disables).")
     var pollInterval = Environment.double("poll-interval", 2)
+    @Option(help: "Finished training jobs kept in memory and listed; older ones stay in the state directory, still readable by id.")
+    var maxFinishedJobs = Environment.int("max-finished-jobs", 100)
     @Option(help: "Threads one batch may use (the forward pass splits a batch over them; BLAS runs single-threaded).")
     var threads = Environment.int("threads", 1)
     @Option(help: "Model instances per version: batches that may compute at once, each with its own buffers (default: one per core, so the cores stay busy while a batch's answers go out).")
@@ -40,6 +42,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard maxBatchSize > 0, maxQueueSize > 0, maxQueueDelayUs >= 0, threads > 0, instances > 0, maxBodySize > 0 else {
             throw ValidationError("batch size, queue size, threads and body size must be positive; the delay non-negative")
         }
+        guard maxFinishedJobs >= 0 else { throw ValidationError("--max-finished-jobs must be 0 or more, got \(maxFinishedJobs)") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
     }
 
@@ -57,7 +60,7 @@ struct ServeCommand: AsyncParsableCommand {
             dataRoot: dataRoot.isEmpty ? nil : URL(fileURLWithPath: dataRoot),
             batching: .init(maxBatchSize: maxBatchSize, maxQueueDelayMicroseconds: maxQueueDelayUs, maxQueueSize: maxQueueSize,
                             instances: instances),
-            pollInterval: pollInterval, computeThreads: threads)
+            pollInterval: pollInterval, maxFinishedTrainingJobs: maxFinishedJobs, computeThreads: threads)
         let server = try FixServeServer.start(service: service, http: http, logger: logger)
         for status in server.service.repository.statuses() {
             logger.info("model", metadata: ["name": "\(status.name)", "state": "\(status.state)",

@@ -44,8 +44,18 @@ public final class FixServeServer: @unchecked Sendable {
     /// Graceful shutdown: readiness turns false, no new connections, in-flight requests finish
     /// until `deadline`, then the batchers close.
     public func shutdown(deadline: DispatchTime) async {
-        await http.shutdown(deadline: deadline)
-        service.shutdown()
-        accessLog?.flush()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            shutdown(deadline: deadline) { continuation.resume() }
+        }
+    }
+
+    /// `shutdown(deadline:)` with a callback, for callers that are not tasks: a thread may wait
+    /// for `completion`, which runs on the transport's queues (see `HTTPServer.shutdown`).
+    public func shutdown(deadline: DispatchTime, completion: @escaping @Sendable () -> Void) {
+        http.shutdown(deadline: deadline) { [service, accessLog] in
+            service.shutdown()
+            accessLog?.flush()
+            completion()
+        }
     }
 }

@@ -1,3 +1,5 @@
+import ModelStore
+
 /// An Open Inference Protocol infer response, ready to encode as JSON or with Triton's binary
 /// tensor data extension.
 public struct InferenceResponse: Sendable {
@@ -32,13 +34,13 @@ public struct InferenceResponse: Sendable {
     /// The encoded body and, when any output is binary, the JSON header's length for the
     /// `Inference-Header-Content-Length` response header.
     public func encoded() -> (body: [UInt8], jsonLength: Int?) {
-        var json = "{\"model_name\":\(JSONText.quote(modelName)),\"model_version\":\(JSONText.quote(modelVersion))"
-        if let id { json += ",\"id\":\(JSONText.quote(id))" }
+        var json = "{\"model_name\":\(JSONString.literal(modelName)),\"model_version\":\(JSONString.literal(modelVersion))"
+        if let id { json += ",\"id\":\(JSONString.literal(id))" }
         json += ",\"outputs\":["
         var binaryTail: [UInt8] = []
         for (i, output) in outputs.enumerated() {
             if i > 0 { json += "," }
-            json += "{\"name\":\(JSONText.quote(output.name)),\"datatype\":\"\(output.data.datatype)\""
+            json += "{\"name\":\(JSONString.literal(output.name)),\"datatype\":\"\(output.data.datatype)\""
             json += ",\"shape\":[\(output.shape.map(String.init).joined(separator: ","))]"
             if output.binary {
                 let bytes = output.data.binaryEncoded()
@@ -77,37 +79,16 @@ extension TensorData {
         case .fp32(let values): return "[" + values.map { JSONText.number($0) }.joined(separator: ",") + "]"
         case .uint8(let values): return "[" + values.map(String.init).joined(separator: ",") + "]"
         case .bytes(let elements):
-            return "[" + elements.map { JSONText.quote(String(decoding: $0, as: UTF8.self)) }.joined(separator: ",") + "]"
+            return "[" + elements.map { JSONString.literal(String(decoding: $0, as: UTF8.self)) }.joined(separator: ",") + "]"
         }
     }
 }
 
-/// Small helpers for writing JSON text by hand where speed and exact number format matter.
+/// Numbers in JSON written by hand, where speed and exact number format matter; strings go
+/// through `JSONString.literal`.
 enum JSONText {
-    static func quote(_ s: String) -> String {
-        // Labels, names and most messages need no escaping: one append instead of one per scalar.
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            return "\"" + s + "\""
-        }
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
-
     /// The shortest text that reads back as the same Float; non-finite values become null.
     static func number(_ value: Float) -> String {
         value.isFinite ? "\(value)" : "null"
     }
 }
-
-import Foundation

@@ -8,8 +8,8 @@ import Numerics
 extension ModelService {
     static let serverVersion = "0.1.0"
 
-    func serverMetadata() -> HTTPResponse {
-        .json(["name": "fixserve", "version": Self.serverVersion,
+    func serverMetadata() throws -> HTTPResponse {
+        try .json(["name": "fixserve", "version": Self.serverVersion,
                "extensions": ["binary_tensor_data", "classification", "model_repository", "statistics"]])
     }
 
@@ -22,14 +22,14 @@ extension ModelService {
         HTTPResponse(status: status, headers: ["content-type": "application/json"], body: .bytes(Array(text.utf8)))
     }
 
-    func readiness() -> HTTPResponse {
+    func readiness() throws -> HTTPResponse {
         let statuses = repository.statuses()
         let notReady = statuses.filter { $0.state != .ready }.map(\.name)
         let ready = transportIsReady() && notReady.isEmpty
         if ready { return Self.readyResponse }
         var body: [String: Any] = ["ready": ready]
         if !notReady.isEmpty { body["models_not_ready"] = notReady }
-        return .json(body, status: ready ? 200 : 503)
+        return try .json(body, status: ready ? 200 : 503)
     }
 
     /// The served model a request names, by `{model}` and optional `{version}`.
@@ -60,7 +60,7 @@ extension ModelService {
         // Written directly, keys sorted as JSONSerialization would: the route is polled often.
         let dimensions = ([-1] + shape).map(String.init).joined(separator: ",")
         let body = "{\"inputs\":[{\"datatype\":\"FP32\",\"name\":\"input\",\"shape\":[\(dimensions)]}],"
-            + "\"name\":\(JSONText.quote(model.name)),\"outputs\":["
+            + "\"name\":\(JSONString.literal(model.name)),\"outputs\":["
             + "{\"datatype\":\"FP32\",\"name\":\"logits\",\"shape\":[-1,\(classes)]},"
             + "{\"datatype\":\"FP32\",\"name\":\"probabilities\",\"shape\":[-1,\(classes)]}],"
             + "\"platform\":\"fixserve\",\"versions\":[\(versions.joined(separator: ","))]}"
@@ -70,10 +70,10 @@ extension ModelService {
     func modelReady(_ parameters: [String: String]) throws -> HTTPResponse {
         do {
             let model = try served(parameters)
-            return .json(["name": model.name, "ready": true])
+            return try .json(["name": model.name, "ready": true])
         } catch let error as ModelStoreError {
             if case .modelNotFound = error { throw error }
-            return .json(["name": parameters["model"] ?? "", "ready": false, "error": error.description], status: 503)
+            return try .json(["name": parameters["model"] ?? "", "ready": false, "error": error.description], status: 503)
         }
     }
 
@@ -82,7 +82,7 @@ extension ModelService {
         let model = try served(parameters)
         let settings = model.runtime.batcher.settings
         let classes = model.manifest.head.classes
-        return .json([
+        return try .json([
             "name": model.name, "platform": "fixserve", "backend": "fixserve",
             "max_batch_size": settings.maxBatchSize,
             "input": [["name": "input", "data_type": "TYPE_FP32", "format": "FORMAT_NCHW", "dims": model.manifest.input.shape]],
@@ -130,7 +130,7 @@ extension ModelService {
                 },
             ]
         }
-        return .json(["model_stats": stats])
+        return try .json(["model_stats": stats])
     }
 
     /// Open Inference Protocol inference: the request is decoded on the caller's thread;
@@ -211,15 +211,5 @@ extension ModelService {
             }
             return .init(name: output.name, shape: [values.count, classes], data: .fp32(values.flatMap { $0 }), binary: output.binary)
         }
-    }
-}
-
-/// Softmax over one row of logits, with the maximum subtracted for stability.
-enum Softmax {
-    static func probabilities(_ logits: [Float]) -> [Float] {
-        guard let top = logits.max() else { return [] }
-        let exps = logits.map { Foundation.exp($0 - top) }
-        let total = exps.reduce(0, +)
-        return exps.map { $0 / total }
     }
 }

@@ -5,8 +5,8 @@ import Numerics
 
 /// FixServe's model info (`/v1/models`) and the model-repository extension (`/v2/repository`).
 extension ModelService {
-    func modelList() -> HTTPResponse {
-        .json(["models": repository.statuses().map(Self.statusJSON)])
+    func modelList() throws -> HTTPResponse {
+        try .json(["models": repository.statuses().map(Self.statusJSON)])
     }
 
     func modelInfo(_ parameters: [String: String]) throws -> HTTPResponse {
@@ -53,7 +53,7 @@ extension ModelService {
             if let created = manifest.provenance.created { card["created"] = created }
             body["model_card"] = card
         }
-        return .json(body)
+        return try .json(body)
     }
 
     static func statusJSON(_ status: ModelStatus) -> [String: Any] {
@@ -79,7 +79,7 @@ extension ModelService {
     }
 
     /// The repository index in the model-repository extension's form.
-    func repositoryIndex() -> HTTPResponse {
+    func repositoryIndex() throws -> HTTPResponse {
         let index = repository.statuses().flatMap { status -> [[String: Any]] in
             if status.versions.isEmpty {
                 return [["name": status.name, "state": Self.stateText(status.state)]]
@@ -90,7 +90,7 @@ extension ModelService {
                 return entry
             }
         }
-        return .json(index)
+        return try .json(index)
     }
 
     func loadModel(_ request: HTTPRequest, _ parameters: [String: String]) throws -> HTTPResponse {
@@ -102,13 +102,13 @@ extension ModelService {
             let reason = repository.status(of: name).map { Self.reasonText($0) } ?? "no such model"
             throw ServiceError.badRequest("failed to load model \(name): \(reason)")
         }
-        return .json([String: Any]())
+        return try .json([String: Any]())
     }
 
     func unloadModel(_ request: HTTPRequest, _ parameters: [String: String]) throws -> HTTPResponse {
         try Self.requireJSON(request, allowingEmpty: true)
         try repository.unload(parameters["model"] ?? "")
-        return .json([String: Any]())
+        return try .json([String: Any]())
     }
 
     private static func reasonText(_ status: ModelStatus) -> String {

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import ModelStore
+import Numerics
 
 /// TorchServe-style handlers: `POST /predictions/{model}[/{version}]` with an image, `GET /ping`.
 extension ModelService {
@@ -39,7 +40,7 @@ extension ModelService {
             guard case .success(let rows) = result, let logits = rows.first else {
                 statistics.recordFailure(totalNanoseconds: started.nanoseconds())
                 if case .failure(let error) = result { return completion(.failure(error)) }
-                return completion(.failure(ServiceError(status: 500, "the model returned no result")))
+                return completion(.failure(ServiceError.internalError("the model returned no result")))
             }
             statistics.recordSuccess(totalNanoseconds: started.nanoseconds(),
                                      preprocessingNanoseconds: started.nanoseconds(until: preprocessed))
@@ -57,7 +58,7 @@ extension ModelService {
         body.reserveCapacity(32 * count)
         for (rank, index) in TopK.indices(of: probabilities, count: count).enumerated() {
             if rank > 0 { body.append(UInt8(ascii: ",")) }
-            body.append(contentsOf: JSONText.quote(labels[index]).utf8)
+            body.append(contentsOf: JSONString.literal(labels[index]).utf8)
             body.append(UInt8(ascii: ":"))
             body.append(contentsOf: JSONText.number(probabilities[index]).utf8)
         }

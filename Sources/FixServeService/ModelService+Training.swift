@@ -1,5 +1,7 @@
 import Foundation
 import HTTPServer
+import Logging
+import ModelStore
 
 /// Training jobs over REST: submit, list, inspect, cancel, and follow as server-sent events.
 extension ModelService {
@@ -16,7 +18,7 @@ extension ModelService {
             throw ServiceError.badRequest("invalid training request: \(DecodingErrorText.describe(error))")
         }
         let job = try trainer.submit(decoded)
-        var response = HTTPResponse.json(encoding: job, status: 202)
+        var response = try HTTPResponse.json(encoding: job, status: 202)
         response.headers.add(name: "location", value: "/v1/training/jobs/\(job.id)")
         return response
     }
@@ -33,33 +35,39 @@ extension ModelService {
         }
     }
 
-    func trainingJobs() -> HTTPResponse {
-        .json(encoding: ["jobs": trainer.allJobs()])
+    func trainingJobs() throws -> HTTPResponse {
+        try .json(encoding: ["jobs": trainer.allJobs()])
     }
 
     func trainingJob(_ parameters: [String: String]) throws -> HTTPResponse {
         let id = parameters["job"] ?? ""
-        guard let job = trainer.job(id) else { throw ServiceError.notFound("no training job \(id)") }
-        return .json(encoding: job)
+        guard let job = trainer.job(id) else { throw ServiceError.notFound(trainer.notFoundMessage(id)) }
+        return try .json(encoding: job)
     }
 
     func cancelTrainingJob(_ parameters: [String: String]) throws -> HTTPResponse {
-        .json(encoding: try trainer.cancel(parameters["job"] ?? ""))
+        try .json(encoding: try trainer.cancel(parameters["job"] ?? ""))
     }
 
     /// Progress as server-sent events: one `event: job` per update, ending with the final state.
     func trainingEvents(_ parameters: [String: String]) throws -> HTTPResponse {
         let id = parameters["job"] ?? ""
-        guard let updates = trainer.updates(of: id) else { throw ServiceError.notFound("no training job \(id)") }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.dateEncodingStrategy = .iso8601
+        guard let updates = trainer.updates(of: id) else { throw ServiceError.notFound(trainer.notFoundMessage(id)) }
+        let encoder = JSONEncoder.response
+        let logger = self.logger
         let stream = AsyncStream<[UInt8]> { continuation in
             let task = Task {
                 for await job in updates {
-                    guard let data = try? encoder.encode(job) else { continue }
-                    continuation.yield(Array("event: job\ndata: ".utf8) + Array(data) + Array("\n\n".utf8))
+                    do {
+                        let data = try encoder.encode(job)
+                        continuation.yield(Array("event: job\ndata: ".utf8) + Array(data) + Array("\n\n".utf8))
+                    } catch {
+                        // The stream's 200 is already sent: the watcher hears of the fault as an
+                        // event, whoever runs the server from the log.
+                        logger.error("internal error", metadata: ["path": "/v1/training/jobs/\(id)/events", "cause": "\(error)"])
+                        let message = JSONString.literal("internal error: job \(id) could not be written as JSON: \(error)")
+                        continuation.yield(Array("event: error\ndata: {\"error\":\(message)}\n\n".utf8))
+                    }
                 }
                 continuation.finish()
             }

@@ -74,8 +74,9 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         let modelsDirectory = configuration.modelsDirectory
         let dataRoot = configuration.dataRoot
         self.trainer = TrainerQueue(
-            maxQueued: configuration.maxQueuedTrainingJobs,
-            stateDirectory: configuration.stateDirectory
+            maxQueued: configuration.maxQueuedTrainingJobs, maxFinished: configuration.maxFinishedTrainingJobs,
+            stateDirectory: configuration.stateDirectory, logger: logger,
+            onStateFileFailure: { metrics.trainingJobWriteFailed() }
         ) { job, report, shouldStop in
             try ModelTrainer(modelsDirectory: modelsDirectory, dataRoot: dataRoot)
                 .train(job.request, command: "POST /v1/training/jobs (job \(job.id))", report: report, shouldStop: shouldStop).reference
@@ -93,9 +94,9 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
             router.add(method, pattern, (pattern, .deferred(handler)))
         }
         // Open Inference Protocol v2 (KServe / Triton REST).
-        add("GET", "/v2", { s, _, _ in s.serverMetadata() })
+        add("GET", "/v2", { s, _, _ in try s.serverMetadata() })
         add("GET", "/v2/health/live", { _, _, _ in ModelService.liveResponse })
-        add("GET", "/v2/health/ready", { s, _, _ in s.readiness() })
+        add("GET", "/v2/health/ready", { s, _, _ in try s.readiness() })
         add("GET", "/v2/models/{model}", { s, _, p in try s.modelMetadata(p) })
         add("GET", "/v2/models/{model}/versions/{version}", { s, _, p in try s.modelMetadata(p) })
         add("GET", "/v2/models/{model}/ready", { s, _, p in try s.modelReady(p) })
@@ -107,7 +108,7 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         add("GET", "/v2/models/stats", { s, _, _ in try s.modelStats([:]) })
         addDeferred("POST", "/v2/models/{model}/infer", { s, r, p, done in s.infer(r, p, completion: done) })
         addDeferred("POST", "/v2/models/{model}/versions/{version}/infer", { s, r, p, done in s.infer(r, p, completion: done) })
-        add("POST", "/v2/repository/index", { s, _, _ in s.repositoryIndex() })
+        add("POST", "/v2/repository/index", { s, _, _ in try s.repositoryIndex() })
         add("POST", "/v2/repository/models/{model}/load", { s, r, p in try s.loadModel(r, p) })
         add("POST", "/v2/repository/models/{model}/unload", { s, r, p in try s.unloadModel(r, p) })
         // TorchServe-style.
@@ -118,10 +119,10 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         addDeferred("PUT", "/predictions/{model}", { s, r, p, done in s.predict(r, p, completion: done) })
         addDeferred("PUT", "/predictions/{model}/{version}", { s, r, p, done in s.predict(r, p, completion: done) })
         // FixServe's own.
-        add("GET", "/v1/models", { s, _, _ in s.modelList() })
+        add("GET", "/v1/models", { s, _, _ in try s.modelList() })
         add("GET", "/v1/models/{model}", { s, _, p in try s.modelInfo(p) })
         add("POST", "/v1/training/jobs", { s, r, _ in try s.submitTrainingJob(r) })
-        add("GET", "/v1/training/jobs", { s, _, _ in s.trainingJobs() })
+        add("GET", "/v1/training/jobs", { s, _, _ in try s.trainingJobs() })
         add("GET", "/v1/training/jobs/{job}", { s, _, p in try s.trainingJob(p) })
         add("DELETE", "/v1/training/jobs/{job}", { s, _, p in try s.cancelTrainingJob(p) })
         add("GET", "/v1/training/jobs/{job}/events", { s, _, p in try s.trainingEvents(p) })
@@ -158,7 +159,7 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
                 do {
                     response = try handler(self, request, match.parameters)
                 } catch {
-                    response = Self.errorResponse(ServiceError.from(error), logger: logger, request: request)
+                    response = Self.errorResponse(for: error, logger: logger, request: request)
                 }
                 deliver(finished(response, route: route, started: started))
             case .deferred(let handler):
@@ -168,7 +169,7 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
                     let response: HTTPResponse
                     switch result {
                     case .success(let answer): response = answer
-                    case .failure(let error): response = Self.errorResponse(ServiceError.from(error), logger: logger, request: request)
+                    case .failure(let error): response = Self.errorResponse(for: error, logger: logger, request: request)
                     }
                     inFlight.add(-1)
                     deliver(finished(response, route: route, started: started))
@@ -196,9 +197,15 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         }
     }
 
-    private static func errorResponse(_ error: ServiceError, logger: Logger, request: HTTPRequest) -> HTTPResponse {
+    /// The JSON error response for what a handler threw. A 500 is the server's fault, so its
+    /// cause (the error as thrown, with its type) goes to the log for whoever runs the server.
+    private static func errorResponse(for thrown: Error, logger: Logger, request: HTTPRequest) -> HTTPResponse {
+        let error = ServiceError.from(thrown)
         if error.status >= 500 && error.status != 503 {
-            logger.error("unexpected error", metadata: ["path": "\(request.path)", "error": "\(error.message)"])
+            logger.error("internal error", metadata: [
+                "method": "\(request.method)", "path": "\(request.path)", "status": "\(error.status)",
+                "error": "\(error.message)", "cause": "\(String(reflecting: type(of: thrown))): \(String(reflecting: thrown))",
+            ])
         }
         return .error(error.status, error.message)
     }

@@ -14,6 +14,9 @@ public struct ServiceConfiguration: Sendable {
     public var pollInterval: TimeInterval
     /// The most training jobs waiting to start.
     public var maxQueuedTrainingJobs: Int
+    /// The most finished training jobs kept in memory and listed; older ones stay only in the
+    /// state directory, where a request for the job by id still finds them.
+    public var maxFinishedTrainingJobs: Int
     /// Threads one batch may use: the inference engine splits a batch over this many workers.
     /// BLAS itself runs single-threaded in the server. One per batch with one model instance per
     /// core serves more images/s than fewer instances with more threads each (docs/BENCHMARKS.md).
@@ -22,7 +25,7 @@ public struct ServiceConfiguration: Sendable {
     public init(
         modelsDirectory: URL, stateDirectory: URL, dataRoot: URL? = nil,
         batching: DynamicBatcher<[Float], [Float]>.Settings = .init(),
-        pollInterval: TimeInterval = 2, maxQueuedTrainingJobs: Int = 16,
+        pollInterval: TimeInterval = 2, maxQueuedTrainingJobs: Int = 16, maxFinishedTrainingJobs: Int = 100,
         computeThreads: Int = 1
     ) {
         self.modelsDirectory = modelsDirectory
@@ -31,6 +34,7 @@ public struct ServiceConfiguration: Sendable {
         self.batching = batching
         self.pollInterval = pollInterval
         self.maxQueuedTrainingJobs = maxQueuedTrainingJobs
+        self.maxFinishedTrainingJobs = maxFinishedTrainingJobs
         self.computeThreads = computeThreads
     }
 }

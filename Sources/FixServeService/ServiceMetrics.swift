@@ -18,6 +18,10 @@ struct ServiceMetrics {
         registry.declare("fixserve_batch_size", kind: .histogram, help: "Inputs per batched forward pass, by model.",
                          buckets: Self.batchBuckets)
         registry.declare("fixserve_inference_count", kind: .counter, help: "Inputs inferred, by model and version.")
+        registry.declare("fixserve_training_job_write_failures_total", kind: .counter,
+                         help: "Training-job files that could not be written to the state directory (the job shows state_file_error).")
+        // Present from the start, so an alert on any increase needs no special case for absence.
+        registry.add("fixserve_training_job_write_failures_total", [:], 0)
         registry.declareGauge("fixserve_requests_in_flight", help: "Requests being handled.") { [([:], inFlight())] }
         registry.declareGauge("fixserve_queue_depth", help: "Inputs waiting for a batch, by model.") {
             queueDepth().map { (labels: $0.0, value: $0.1) }
@@ -41,6 +45,10 @@ struct ServiceMetrics {
         registry.observe("fixserve_queue_duration_seconds", rendered: byModel, each: report.queueSeconds)
         registry.add("fixserve_inference_count", rendered: MetricsRegistry.render(sorted: [("model", model), ("version", String(version))]),
                      Double(report.rows))
+    }
+
+    func trainingJobWriteFailed() {
+        registry.add("fixserve_training_job_write_failures_total")
     }
 
     /// RSS from /proc/self/statm (pages × page size); 0 where it cannot be read.

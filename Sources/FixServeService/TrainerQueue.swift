@@ -1,11 +1,16 @@
 import Dispatch
 import Foundation
+import Logging
 
 /// The in-process trainer: a bounded queue of training jobs run one at a time on a worker thread.
 ///
 /// Jobs are kept in memory and, when a state directory is given, written there atomically on every
 /// state change, so finished jobs survive a restart (jobs that were queued or running when the
-/// process ended are marked failed on the next start). Watchers receive every update.
+/// process ended are marked failed on the next start). A write that fails is logged, counted by
+/// `onStateFileFailure` and shown in the job itself (`stateFileError`) until a later write
+/// succeeds. Memory holds every queued and running job and the last `maxFinished` finished ones;
+/// older finished jobs live only in the state directory, where `job(_:)` still finds them.
+/// Watchers receive every update.
 public final class TrainerQueue: @unchecked Sendable {
     /// Runs one job: reports progress, polls `shouldStop`, returns the stored model as "name/version".
     public typealias Runner = @Sendable (
@@ -14,19 +19,40 @@ public final class TrainerQueue: @unchecked Sendable {
 
     private let lock = NSLock()
     private var jobs: [String: TrainingJob] = [:]
+    /// The ids in `jobs`, oldest first.
     private var order: [String] = []
+    /// The finished ids in `jobs`, in the order they finished: the first ones leave memory once
+    /// there are more than `maxFinished`.
+    private var finishedOrder: [String] = []
     private var watchers: [String: [UUID: AsyncStream<TrainingJob>.Continuation]] = [:]
     private var waiting: [String] = []
     private var busy = false
     private let worker = DispatchQueue(label: "fixserve.trainer", qos: .utility)
     private let runner: Runner
-    private let stateDirectory: URL?
+    private let store: TrainingJobStore?
+    private let logger: Logger
+    private let onStateFileFailure: @Sendable () -> Void
     /// The most jobs waiting to start.
     public let maxQueued: Int
+    /// The most finished jobs kept in memory (and listed by `allJobs`).
+    public let maxFinished: Int
 
-    public init(maxQueued: Int = 16, stateDirectory: URL?, runner: @escaping Runner) {
+    /// - Parameters:
+    ///   - maxQueued: the most jobs waiting to start; more are refused with 503.
+    ///   - maxFinished: the most finished jobs kept in memory (≥ 0); older ones are read back
+    ///     from the state directory when asked for by id.
+    ///   - stateDirectory: where job files go (`<state>/jobs/<id>.json`); nil keeps jobs in
+    ///     memory only, so a finished job past `maxFinished` is gone.
+    ///   - onStateFileFailure: called (lock held, so it must not call back) for each job file
+    ///     that could not be written, e.g. to count it in the metrics.
+    public init(maxQueued: Int = 16, maxFinished: Int = 100, stateDirectory: URL?,
+                logger: Logger = Logger(label: "fixserve.trainer"), onStateFileFailure: @escaping @Sendable () -> Void = {},
+                runner: @escaping Runner) {
         self.maxQueued = maxQueued
-        self.stateDirectory = stateDirectory
+        self.maxFinished = max(0, maxFinished)
+        self.store = stateDirectory.map(TrainingJobStore.init(stateDirectory:))
+        self.logger = logger
+        self.onStateFileFailure = onStateFileFailure
         self.runner = runner
         restore()
     }
@@ -38,44 +64,72 @@ public final class TrainerQueue: @unchecked Sendable {
     public func submit(_ request: TrainingRequest) throws -> TrainingJob {
         try request.validate()
         let job = TrainingJob(id: UUID().uuidString.lowercased(), request: request)
-        try lock.withLock {
+        let queued: TrainingJob = try lock.withLock {
             guard waiting.count < maxQueued else {
                 throw ServiceError.unavailable("the training queue is full (\(maxQueued) jobs waiting); retry later")
             }
             jobs[job.id] = job
             order.append(job.id)
             waiting.append(job.id)
-            persist(job)
+            persist(job.id)
+            return jobs[job.id] ?? job
         }
         pump()
-        return job
+        return queued
     }
 
-    /// One job, or nil.
-    public func job(_ id: String) -> TrainingJob? { lock.withLock { jobs[id] } }
+    /// One job, or nil: from memory, or for a finished job that left memory, from its file.
+    /// A file that exists but cannot be read is logged and treated as absent.
+    public func job(_ id: String) -> TrainingJob? {
+        if let job = lock.withLock({ jobs[id] }) { return job }
+        guard let store else { return nil }
+        do {
+            return try store.read(id: id)
+        } catch {
+            logger.error("cannot read a training job's file", metadata: ["job": "\(id)", "cause": "\(error)"])
+            return nil
+        }
+    }
 
-    /// All jobs, oldest first.
+    /// Why `job(id)` found nothing, for a 404 that tells the client where finished jobs go.
+    public func notFoundMessage(_ id: String) -> String {
+        store == nil
+            ? "no training job \(id) (this server keeps the last \(maxFinished) finished jobs in memory and has no state directory)"
+            : "no training job \(id), in memory or in the state directory"
+    }
+
+    /// The jobs in memory, oldest first: every queued and running job and the last
+    /// `maxFinished` finished ones.
     public func allJobs() -> [TrainingJob] { lock.withLock { order.compactMap { jobs[$0] } } }
 
     /// Cancels a queued job at once, or asks a running one to stop.
     ///
     /// - Throws: `ServiceError` 404 for an unknown job, 409 for a finished one.
     public func cancel(_ id: String) throws -> TrainingJob {
-        let updated: TrainingJob = try lock.withLock {
-            guard var job = jobs[id] else { throw ServiceError.notFound("no training job \(id)") }
+        let updated: TrainingJob? = try lock.withLock {
+            guard var job = jobs[id] else { return nil }
             do { _ = try job.cancel() } catch { throw ServiceError(status: 409, "\(error)") }
             jobs[id] = job
             waiting.removeAll { $0 == id }
-            if job.state.isFinal { persist(job) }
-            return job
+            if job.state.isFinal {
+                persist(id)
+                retire(id)
+            }
+            return jobs[id] ?? job
+        }
+        guard let updated else {
+            // Only finished jobs leave memory: one found on disk cannot be cancelled.
+            guard let stored = job(id) else { throw ServiceError.notFound(notFoundMessage(id)) }
+            throw ServiceError(status: 409, "\(TrainingJob.Transition.notAllowed(from: stored.state, event: "be cancelled"))")
         }
         publish(updated)
         return updated
     }
 
     /// Every update of a job from now on; the stream ends when the job reaches a final state.
+    /// A finished job that left memory gives its final state once.
     public func updates(of id: String) -> AsyncStream<TrainingJob>? {
-        lock.withLock {
+        let live: AsyncStream<TrainingJob>? = lock.withLock {
             guard let job = jobs[id] else { return nil }
             return AsyncStream(bufferingPolicy: .bufferingNewest(64)) { continuation in
                 continuation.yield(job)
@@ -87,6 +141,12 @@ public final class TrainerQueue: @unchecked Sendable {
                 }
             }
         }
+        if let live { return live }
+        guard let stored = job(id) else { return nil }
+        return AsyncStream { continuation in
+            continuation.yield(stored)
+            continuation.finish()
+        }
     }
 
     // MARK: - Worker
@@ -97,8 +157,8 @@ public final class TrainerQueue: @unchecked Sendable {
             guard (try? job.start()) == .startTraining else { return nil }
             busy = true
             jobs[job.id] = job
-            persist(job)
-            return job
+            persist(job.id)
+            return jobs[job.id] ?? job
         }
         guard let job = next else { return }
         publish(job)
@@ -127,8 +187,10 @@ public final class TrainerQueue: @unchecked Sendable {
             let action = change(&job)
             jobs[id] = job
             // Progress is not written; state changes are, before anyone can see them.
-            if action == .publish && job.state != .running { persist(job) }
-            return action == .publish ? job : nil
+            if action == .publish && job.state != .running { persist(id) }
+            let changed = action == .publish ? jobs[id] : nil
+            if job.state.isFinal && action == .publish { retire(id) }
+            return changed
         }
         if let changed { publish(changed) }
     }
@@ -144,41 +206,62 @@ public final class TrainerQueue: @unchecked Sendable {
 
     // MARK: - State directory
 
-    /// Writes one job's file; called with `lock` held, so the file never lags behind what readers see.
-    private func persist(_ job: TrainingJob) {
-        guard let stateDirectory else { return }
-        let url = stateDirectory.appendingPathComponent("jobs").appendingPathComponent("\(job.id).json")
-        if let data = try? JSONEncoder.sorted.encode(job) { try? AtomicFile.write(data, to: url) }
+    /// Writes one job's file; called with `lock` held, so the file never lags behind what
+    /// readers see. A failed write leaves the job marked (`stateFileError`), logged and counted;
+    /// the next successful write clears the mark.
+    private func persist(_ id: String) {
+        guard let store, var job = jobs[id] else { return }
+        job.stateFileError = nil
+        do {
+            try store.write(job)
+        } catch {
+            job.stateFileError = "\(error)"
+            logger.error("cannot write a training job's file; its state will not survive a restart",
+                         metadata: ["job": "\(id)", "state": "\(job.state.rawValue)", "cause": "\(error)"])
+            onStateFileFailure()
+        }
+        jobs[id] = job
+    }
+
+    /// Records that a job finished, and lets the oldest finished jobs leave memory while there
+    /// are more than `maxFinished`. A job whose file could not be written stays (after one more
+    /// try), so a full disk costs memory rather than jobs. Called with `lock` held.
+    private func retire(_ id: String) {
+        if !finishedOrder.contains(id) { finishedOrder.append(id) }
+        var index = 0
+        while finishedOrder.count - index > maxFinished, index < finishedOrder.count {
+            let oldest = finishedOrder[index]
+            if jobs[oldest]?.stateFileError != nil { persist(oldest) }
+            if store != nil, jobs[oldest]?.stateFileError != nil {
+                index += 1
+                continue
+            }
+            finishedOrder.remove(at: index)
+            jobs[oldest] = nil
+            order.removeAll { $0 == oldest }
+        }
     }
 
     private func restore() {
-        guard let stateDirectory else { return }
-        let folder = stateDirectory.appendingPathComponent("jobs")
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return }
-        var restored: [TrainingJob] = []
-        for name in names where name.hasSuffix(".json") {
-            guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent(name).path),
-                  var job = try? JSONDecoder().decode(TrainingJob.self, from: data) else { continue }
-            if !job.state.isFinal {
-                if job.state == .queued { _ = try? job.start() }
-                _ = job.finish(model: nil, error: "the server stopped before the job finished")
-                persist(job)
-            }
-            restored.append(job)
+        guard let store else { return }
+        let (restored, unreadable) = store.readAll()
+        for name in unreadable {
+            logger.warning("skipping a training job file that cannot be read",
+                           metadata: ["file": "\(store.folder.appendingPathComponent(name).path)"])
         }
-        restored.sort { $0.created < $1.created }
-        for job in restored {
+        for var job in restored {
             jobs[job.id] = job
-            order.append(job.id)
+            guard !job.state.isFinal else { continue }
+            if job.state == .queued { _ = try? job.start() }
+            _ = job.finish(model: nil, error: "the server stopped before the job finished")
+            jobs[job.id] = job
+            persist(job.id)
         }
-    }
-}
-
-extension JSONEncoder {
-    /// Stable key order and ISO 8601 dates, for files people read and diff.
-    static var sorted: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        return encoder
+        // Every restored job has finished now: the last `maxFinished` stay in memory, with any
+        // whose file could not be rewritten; the others are read from disk when asked for.
+        let byFinish = jobs.values.sorted { ($0.finished ?? $0.created, $0.id) < ($1.finished ?? $1.created, $1.id) }
+        for job in byFinish.dropLast(maxFinished) where job.stateFileError == nil { jobs[job.id] = nil }
+        finishedOrder = byFinish.map(\.id).filter { jobs[$0] != nil }
+        order = jobs.values.sorted { ($0.created, $0.id) < ($1.created, $1.id) }.map(\.id)
     }
 }

@@ -74,6 +74,10 @@ public struct TrainingJob: Sendable, Codable, Equatable {
     public let created: Date
     public private(set) var started: Date?
     public private(set) var finished: Date?
+    /// Why the job's file in the state directory could not be written, when its last write
+    /// failed (a full disk, say): until a later write succeeds, this state exists only in
+    /// memory and a restart loses it. Set and cleared by the queue that owns the job.
+    public internal(set) var stateFileError: String?
 
     public init(id: String, request: TrainingRequest, created: Date = Date()) {
         self.id = id

@@ -17,7 +17,7 @@ public final class HTTPServer: @unchecked Sendable {
     private var connections: [Int: Connection] = [:]
     private var nextConnectionID = 0
     private var state = State.idle
-    private var drainedWaiters: [CheckedContinuation<Void, Never>] = []
+    private var drainedWaiters: [@Sendable () -> Void] = []
 
     private enum State { case idle, running, shuttingDown, stopped }
 
@@ -84,6 +84,15 @@ public final class HTTPServer: @unchecked Sendable {
     /// peers `connection: close`, lets in-flight requests finish until `deadline`, then closes
     /// whatever is left. Returns when every connection is closed.
     public func shutdown(deadline: DispatchTime) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            shutdown(deadline: deadline) { continuation.resume() }
+        }
+    }
+
+    /// `shutdown(deadline:)` for callers that are not tasks (a test's `defer`, a signal
+    /// handler): `completion` runs once every connection is closed, on the thread that closed
+    /// the last one, or on this one if none was open. Needs no task, so a thread may wait for it.
+    public func shutdown(deadline: DispatchTime, completion: @escaping @Sendable () -> Void) {
         let open: [Connection] = lock.withLock {
             guard state == .running || state == .idle else { return [] }
             state = .shuttingDown
@@ -99,16 +108,17 @@ public final class HTTPServer: @unchecked Sendable {
         timer.schedule(deadline: deadline)
         timer.setEventHandler { [weak self] in self?.forceClose() }
         timer.activate()
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let done: Bool = lock.withLock {
-                if connections.isEmpty { return true }
-                drainedWaiters.append(continuation)
-                return false
-            }
-            if done { continuation.resume() }
+        let drained: @Sendable () -> Void = { [self] in
+            timer.cancel()
+            lock.withLock { state = .stopped }
+            completion()
         }
-        timer.cancel()
-        lock.withLock { state = .stopped }
+        let done: Bool = lock.withLock {
+            if connections.isEmpty { return true }
+            drainedWaiters.append(drained)
+            return false
+        }
+        if done { drained() }
     }
 
     private func forceClose() {
@@ -145,12 +155,12 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     private func remove(_ connection: Connection) {
-        let waiters: [CheckedContinuation<Void, Never>] = lock.withLock {
+        let waiters: [@Sendable () -> Void] = lock.withLock {
             connections[connection.id] = nil
             guard connections.isEmpty, state == .shuttingDown else { return [] }
             defer { drainedWaiters = [] }
             return drainedWaiters
         }
-        for waiter in waiters { waiter.resume() }
+        for waiter in waiters { waiter() }
     }
 }

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Why the server could not start.
 public enum HTTPServerError: Error, CustomStringConvertible, Sendable {
     /// The host name did not resolve to a usable address.
@@ -22,9 +24,3 @@ public enum HTTPServerError: Error, CustomStringConvertible, Sendable {
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A non-blocking TCP listening socket, and the system calls around accepting from it.
 struct ListeningSocket {

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Dispatch
 
 /// Runs a shutdown action on SIGTERM or SIGINT (through Dispatch signal sources, so the action

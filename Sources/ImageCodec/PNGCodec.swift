@@ -1,4 +1,5 @@
 import CSPNG
+import Glibc
 
 /// libspng behind Swift types: no spng type or code escapes this file.
 enum PNGCodec {
@@ -126,9 +127,3 @@ enum PNGCodec {
         return String(cString: text)
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

@@ -9,8 +9,8 @@ extension SafetensorsFile {
         var header = "{"
         var entries: [String] = []
         if !metadata.isEmpty {
-            let pairs = metadata.keys.sorted().map { "\(Self.jsonString($0)):\(Self.jsonString(metadata[$0]!))" }
-            entries.append("\(Self.jsonString(Self.metadataKey)):{\(pairs.joined(separator: ","))}")
+            let pairs = metadata.keys.sorted().map { "\(JSONString.literal($0)):\(JSONString.literal(metadata[$0]!))" }
+            entries.append("\(JSONString.literal(Self.metadataKey)):{\(pairs.joined(separator: ","))}")
         }
         var offset = 0
         for name in names {
@@ -18,7 +18,7 @@ extension SafetensorsFile {
             let end = offset + tensor.count * MemoryLayout<Float>.size
             let shape = tensor.shape.map(String.init).joined(separator: ",")
             entries.append(
-                "\(Self.jsonString(name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
+                "\(JSONString.literal(name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
         header += entries.joined(separator: ",") + "}"
@@ -62,24 +62,5 @@ extension SafetensorsFile {
         } catch {
             throw SafetensorsError.io(path: url.path, problem: "write failed: \(error.localizedDescription)")
         }
-    }
-
-    /// `string` as a JSON string literal.
-    static func jsonString(_ string: String) -> String {
-        var out = "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
-                    + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

@@ -1,8 +1,8 @@
 import Foundation
 
 /// Softmax cross-entropy over logits [B, C] and integer labels in 0..<C, with the usual
-/// classification metrics. Log-sum-exp is shifted by each row's maximum so large logits do not
-/// overflow; sums are accumulated in Double.
+/// classification metrics. The softmax and its log-sum-exp are `Softmax`'s (shifted by each
+/// row's maximum, summed in Double); the top classes are `TopK`'s.
 public enum SoftmaxCrossEntropy {
     /// The mean over the batch of −log softmax(logits)[label], and its gradient with respect to
     /// the logits, (softmax − onehot) / B, [B, C].
@@ -13,26 +13,32 @@ public enum SoftmaxCrossEntropy {
         let (batch, classes) = try validate(logits, labels: labels)
         var gradient = Tensor(shape: [batch, classes])
         var total: Double = 0
-        let scale = 1 / Double(batch)
-        for row in 0..<batch {
-            let offset = row * classes
-            let (maximum, logSum) = logSumExp(logits.data, offset: offset, count: classes)
-            total += maximum + logSum - Double(logits.data[offset + labels[row]])
-            for c in 0..<classes {
-                let p = exp(Double(logits.data[offset + c]) - maximum - logSum)
-                gradient.data[offset + c] = Float((p - (c == labels[row] ? 1 : 0)) * scale)
+        let scale = Float(1 / Double(batch))
+        logits.data.withUnsafeBufferPointer { x in
+            gradient.data.withUnsafeMutableBufferPointer { g in
+                for row in 0..<batch {
+                    let offset = row * classes
+                    let logitsRow = UnsafeBufferPointer(rebasing: x[offset..<offset + classes])
+                    let gradientRow = UnsafeMutableBufferPointer(rebasing: g[offset..<offset + classes])
+                    let (maximum, logSum) = Softmax.probabilities(logitsRow, into: gradientRow)
+                    total += maximum + logSum - Double(x[offset + labels[row]])
+                    gradientRow[labels[row]] -= 1
+                    for c in 0..<classes { gradientRow[c] *= scale }
+                }
             }
         }
-        return (Float(total * scale), gradient)
+        return (Float(total / Double(batch)), gradient)
     }
 
     /// The mean cross-entropy alone; throws like `lossAndGradient`.
     public static func loss(logits: Tensor, labels: [Int]) throws -> Float {
         let (batch, classes) = try validate(logits, labels: labels)
         var total: Double = 0
-        for row in 0..<batch {
-            let (maximum, logSum) = logSumExp(logits.data, offset: row * classes, count: classes)
-            total += maximum + logSum - Double(logits.data[row * classes + labels[row]])
+        logits.data.withUnsafeBufferPointer { x in
+            for row in 0..<batch {
+                let (maximum, logSum) = Softmax.logSumExp(UnsafeBufferPointer(rebasing: x[(row * classes)..<((row + 1) * classes)]))
+                total += maximum + logSum - Double(x[row * classes + labels[row]])
+            }
         }
         return Float(total / Double(batch))
     }
@@ -42,10 +48,12 @@ public enum SoftmaxCrossEntropy {
         precondition(logits.rank == 2, "logits must be [B, C], got \(logits.shape)")
         let classes = logits.shape[1]
         var p = logits
-        for row in 0..<logits.shape[0] {
-            let (maximum, logSum) = logSumExp(logits.data, offset: row * classes, count: classes)
-            for c in 0..<classes {
-                p.data[row * classes + c] = Float(exp(Double(logits.data[row * classes + c]) - maximum - logSum))
+        logits.data.withUnsafeBufferPointer { x in
+            p.data.withUnsafeMutableBufferPointer { p in
+                for row in 0..<logits.shape[0] {
+                    let range = (row * classes)..<((row + 1) * classes)
+                    Softmax.probabilities(UnsafeBufferPointer(rebasing: x[range]), into: UnsafeMutableBufferPointer(rebasing: p[range]))
+                }
             }
         }
         return p
@@ -55,11 +63,8 @@ public enum SoftmaxCrossEntropy {
     public static func topK(logits: Tensor, k: Int) -> [[Int]] {
         precondition(logits.rank == 2, "logits must be [B, C], got \(logits.shape)")
         let (batch, classes) = (logits.shape[0], logits.shape[1])
-        let kept = max(0, min(k, classes))
-        return (0..<batch).map { row in
-            let values = logits.data[(row * classes)..<((row + 1) * classes)]
-            return Array(values.indices.sorted { values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1) }
-                .prefix(kept).map { $0 - row * classes })
+        return logits.data.withUnsafeBufferPointer { x in
+            (0..<batch).map { row in TopK.indices(of: UnsafeBufferPointer(rebasing: x[(row * classes)..<((row + 1) * classes)]), count: k) }
         }
     }
 
@@ -78,15 +83,6 @@ public enum SoftmaxCrossEntropy {
     /// The fraction of rows whose largest logit is the label; throws like `loss`.
     public static func accuracy(logits: Tensor, labels: [Int]) throws -> Float {
         try topKAccuracy(logits: logits, labels: labels, k: 1)
-    }
-
-    /// (max, log Σ exp(x − max)) over `count` logits from `offset`.
-    private static func logSumExp(_ x: [Float], offset: Int, count: Int) -> (Double, Double) {
-        var maximum = -Double.infinity
-        for c in 0..<count { maximum = max(maximum, Double(x[offset + c])) }
-        var sum: Double = 0
-        for c in 0..<count { sum += exp(Double(x[offset + c]) - maximum) }
-        return (maximum, log(sum))
     }
 
     private static func validate(_ logits: Tensor, labels: [Int]) throws -> (batch: Int, classes: Int) {

@@ -94,6 +94,7 @@ import Testing
 
     @Test func everyBadInputGetsA4xxJSONErrorAndTheServerStaysUp() async throws {
         let server = try ServiceTestServer()
+        defer { server.stop() }
         let directory = server.root.appendingPathComponent("bad")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         for (i, c) in try Self.cases().enumerated() {
@@ -109,6 +110,5 @@ import Testing
             let (alive, _) = try Client.curl(["--http2-prior-knowledge", "\(server.base)/v2/health/live"])
             #expect(alive == 200, "\(c.name): the server stopped answering")
         }
-        await server.stop()
     }
 }

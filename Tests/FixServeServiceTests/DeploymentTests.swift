@@ -8,7 +8,7 @@ import Testing
 /// (Clients/check_dockerfile.py). No container engine or cluster is needed.
 @Suite(.serialized) struct DeploymentTests {
     static let packageRoot = OpenAPIConformanceTests.packageRoot
-    static let validatorAvailable = OpenAPIConformanceTests.pythonImports("kubernetes_validate")
+    static let validatorAvailable = PythonModules("kubernetes_validate").available
 
     /// Skipped without kubernetes-validate, except under CI=true, where that is a failure.
     @Test(.enabled(if: validatorAvailable || WebPageBrowserTests.required,

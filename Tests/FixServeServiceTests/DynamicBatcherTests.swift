@@ -6,22 +6,35 @@ import Testing
 @Suite struct DynamicBatcherTests {
     private let compute = DispatchQueue(label: "test.compute")
 
+    /// The first request's compute is held until the other 47 requests (94 rows), submitted
+    /// from many threads at once, are queued behind it; then the batches are fixed, whatever the
+    /// timing: the first alone, then the oldest whole requests that fit 16 rows, five times,
+    /// then the last 14 rows.
     @Test func concurrentRequestsShareBatchesAndGetTheirOwnResults() async throws {
         let sizes = BatchSizes()
+        let gate = Gate()
+        // Opened on every path: a failed expectation must not leave computes (and the test) waiting.
+        defer { gate.open() }
         let batcher = DynamicBatcher<Int, Int>(
-            label: "t", settings: .init(maxBatchSize: 16, maxQueueDelayMicroseconds: 20_000, maxQueueSize: 256),
+            label: "t", settings: .init(maxBatchSize: 16, maxQueueDelayMicroseconds: 0, maxQueueSize: 256),
             computeQueue: compute, onBatch: { sizes.append($0.rows) }
-        ) { rows, _ in rows.map { $0 * 10 } }
-        let results = try await withThrowingTaskGroup(of: (Int, [Int]).self) { group in
-            for i in 0..<48 { group.addTask { (i, try await batcher.submit([i, i + 1000])) } }
-            var all: [Int: [Int]] = [:]
-            for try await (i, r) in group { all[i] = r }
-            return all
+        ) { rows, _ in
+            gate.passThrough()
+            return rows.map { $0 * 10 }
         }
-        for i in 0..<48 { #expect(results[i] == [i * 10, (i + 1000) * 10]) }
-        #expect(sizes.values.reduce(0, +) == 96)
-        #expect(sizes.values.max()! > 2, "batches: \(sizes.values)")
-        #expect(sizes.values.allSatisfy { $0 <= 16 })
+        let answers = Answers()
+        batcher.submit([0, 1000]) { answers.record(0, $0) }
+        try #require(await eventually { gate.waiting == 1 }, "the first batch never reached its compute")
+        // Submitting enqueues before it returns: once these calls are back, all 94 rows wait.
+        DispatchQueue.concurrentPerform(iterations: 47) { j in
+            batcher.submit([j + 1, j + 1001]) { answers.record(j + 1, $0) }
+        }
+        #expect(batcher.queueDepth == 94)
+        gate.open()
+        try #require(await eventually { answers.count == 48 }, "\(answers.count) of 48 requests answered")
+        for i in 0..<48 { #expect(answers.value(i) == [i * 10, (i + 1000) * 10], "request \(i)") }
+        #expect(answers.repeated == 0)
+        #expect(sizes.values == [2, 16, 16, 16, 16, 16, 14], "batches: \(sizes.values)")
     }
 
     /// The callback form, as predictions use it: submitted from many threads at once, each
@@ -49,23 +62,27 @@ import Testing
     }
 
     @Test func refusesRequestsLargerThanABatchAndAFullQueue() async throws {
-        let gate = DispatchSemaphore(value: 0)
+        let gate = Gate()
+        defer { gate.open() }
         let batcher = DynamicBatcher<Int, Int>(
             label: "t", settings: .init(maxBatchSize: 4, maxQueueDelayMicroseconds: 0, maxQueueSize: 4),
             computeQueue: compute
-        ) { rows, _ in gate.wait(); return rows }
+        ) { rows, _ in gate.passThrough(); return rows }
         await #expect(throws: BatcherError.batchTooLarge(rows: 5, maxBatchSize: 4)) {
             try await batcher.submit([1, 2, 3, 4, 5])
         }
-        // The first batch blocks in compute; then fill the queue and overflow it.
-        let first = Task { try await batcher.submit([1, 2, 3, 4]) }
-        try await Task.sleep(for: .milliseconds(50))
-        let second = Task { try await batcher.submit([5, 6, 7, 8]) }
-        try await Task.sleep(for: .milliseconds(50))
-        await #expect(throws: BatcherError.queueFull(queued: 4, maxQueueSize: 4)) { try await batcher.submit([9]) }
-        gate.signal(); gate.signal()
-        #expect(try await first.value == [1, 2, 3, 4])
-        #expect(try await second.value == [5, 6, 7, 8])
+        // The first batch is held in its compute; the second request fills the queue, a third overflows it.
+        let answers = Answers()
+        batcher.submit([1, 2, 3, 4]) { answers.record(1, $0) }
+        try #require(await eventually { gate.waiting == 1 }, "the first batch never reached its compute")
+        batcher.submit([5, 6, 7, 8]) { answers.record(2, $0) }
+        #expect(batcher.queueDepth == 4)
+        batcher.submit([9]) { answers.record(3, $0) }
+        #expect(answers.error(3) as? BatcherError == .queueFull(queued: 4, maxQueueSize: 4))
+        gate.open()
+        try #require(await eventually { answers.count == 3 }, "\(answers.count) of 3 requests answered")
+        #expect(answers.value(1) == [1, 2, 3, 4])
+        #expect(answers.value(2) == [5, 6, 7, 8])
     }
 
     @Test func aFailingBatchFailsOnlyItsOwnRequests() async throws {
@@ -77,6 +94,47 @@ import Testing
         await #expect(throws: Boom.self) { try await batcher.submit([13]) }
         #expect(try await batcher.submit([7]) == [7])
     }
+}
+
+/// Holds computes until the test opens it, counting those waiting.
+private final class Gate: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var isOpen = false
+    private var count = 0
+
+    /// Blocks the calling compute until `open()`.
+    func passThrough() {
+        condition.lock()
+        count += 1
+        while !isOpen { condition.wait() }
+        count -= 1
+        condition.unlock()
+    }
+
+    func open() {
+        condition.lock()
+        isOpen = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    var waiting: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return count
+    }
+}
+
+/// Whether `condition` holds within `seconds`, checked every 2 ms: for states the test waits
+/// for, never for how long something takes. Generous, since it returns as soon as the state
+/// holds and other suites may keep the cooperative threads busy meanwhile.
+private func eventually(within seconds: Double = 60, _ condition: () -> Bool) async -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while !condition() {
+        guard Date() < deadline else { return false }
+        try? await Task.sleep(for: .milliseconds(2))
+    }
+    return true
 }
 
 private final class BatchSizes: @unchecked Sendable {

@@ -22,6 +22,7 @@ import Testing
 
     @Test func healthMetadataAndModelInfo() async throws {
         let server = try ServiceTestServer()
+        defer { server.stop() }
         #expect(try getJSON("\(server.base)/v2/health/ready").0 == 200)
         let (_, metadata) = try getJSON("\(server.base)/v2")
         #expect(metadata["name"] as? String == "fixserve")
@@ -43,30 +44,31 @@ import Testing
         #expect(try getJSON("\(server.base)/v1/models/nope").0 == 404)
         let (_, ping) = try getJSON("\(server.base)/ping")
         #expect(ping["status"] as? String == "Healthy")
-        await server.stop()
     }
 
     @Test func sameInputGivesTheSameAnswerAloneAndInsideABatchOf64() async throws {
         let server = try ServiceTestServer()
+        defer { server.stop() }
         var generator = SeededGeneratorForTests(seed: 3)
         let rows = (0..<64).map { _ in (0..<784).map { _ in Float(generator.next() % 2000) / 1000 - 1 } }
         func infer(_ batch: [[Float]]) throws -> [[Double]] {
             let body = "{\"inputs\":[{\"name\":\"input\",\"shape\":[\(batch.count),1,28,28],\"datatype\":\"FP32\",\"data\":[\(batch.flatMap { $0 }.map { "\($0)" }.joined(separator: ","))]}],\"outputs\":[{\"name\":\"logits\"}]}"
             let (status, json) = try post("\(server.base)/v2/models/tiny/infer", json: body)
-            #expect(status == 200)
-            let data = ((json["outputs"] as? [[String: Any]])?.first?["data"] as? [Double]) ?? []
-            return (0..<batch.count).map { Array(data[$0 * 10..<min(data.count, ($0 + 1) * 10)]) }
+            try #require(status == 200, "infer of \(batch.count) rows: \(status) \(json)")
+            let data = try #require((json["outputs"] as? [[String: Any]])?.first?["data"] as? [Double], "\(json)")
+            try #require(data.count == batch.count * 10, "\(data.count) logits for \(batch.count) rows")
+            return (0..<batch.count).map { Array(data[$0 * 10..<($0 + 1) * 10]) }
         }
         let together = try infer(rows)
         for i in [0, 17, 63] {
             let alone = try infer([rows[i]])
             #expect(alone[0] == together[i], "row \(i) alone \(alone[0]) vs in the batch \(together[i])")
         }
-        await server.stop()
     }
 
     @Test func repositoryExtensionLoadsUnloadsAndPicksUpNewVersions() async throws {
         let server = try ServiceTestServer()
+        defer { server.stop() }
         #expect(try post("\(server.base)/v2/repository/models/tiny/unload", json: "{}").0 == 200)
         #expect(try getJSON("\(server.base)/v2/models/tiny/ready").0 == 503)
         #expect(try post("\(server.base)/v2/repository/models/tiny/load", json: "{}").0 == 200)
@@ -82,11 +84,11 @@ import Testing
         #expect(served == 2)
         let (_, index) = try Client.curl(["--http2-prior-knowledge", "-X", "POST", "\(server.base)/v2/repository/index"])
         #expect(index.contains("\"version\":\"2\""))
-        await server.stop()
     }
 
     @Test func hotSwapUnderConcurrentInferenceLosesNoRequest() async throws {
         let server = try ServiceTestServer()
+        defer { server.stop() }
         let image = server.root.appendingPathComponent("swap.png")
         try Data(try ServiceTestServer.images(count: 1)[0].bytes).write(to: image)
         // h2load keeps 8 connections busy while two new versions are written and swapped in.
@@ -107,11 +109,11 @@ import Testing
             served = try getJSON("\(server.base)/v1/models/tiny").1["served_version"] as? Int ?? 0
         }
         #expect(served == 3)
-        await server.stop()
     }
 
     @Test func metricsExposeRequestsLatencyAndBatches() async throws {
         let server = try ServiceTestServer()
+        defer { server.stop() }
         let body = #"{"inputs":[{"name":"input","shape":[1,28,28],"datatype":"UINT8","data":[\#((0..<784).map { _ in "7" }.joined(separator: ","))]}]}"#
         #expect(try post("\(server.base)/v2/models/tiny/infer", json: body).0 == 200)
         let (status, text) = try Client.curl(["\(server.base)/metrics"])
@@ -123,11 +125,11 @@ import Testing
                        "fixserve_queue_depth{model=\"tiny\",version=\"1\"} 0", "fixserve_process_resident_memory_bytes"] {
             #expect(text.contains(needle), "missing \(needle)")
         }
-        await server.stop()
     }
 
     @Test func trainingJobOverRESTStreamsProgressAndServesTheNewModel() async throws {
         let server = try ServiceTestServer()
+        defer { server.stop() }
         let request = #"{"model":"trained","dataset":"fashion-mnist","backbone":"mlp","head":"orthonormal","epochs":1,"batch_size":64,"training_limit":600,"validation_fraction":0.1,"seed":4}"#
         let (status, job) = try post("\(server.base)/v1/training/jobs", json: request)
         try #require(status == 202, "submit: \(job)")
@@ -155,7 +157,37 @@ import Testing
         // Cancelling a finished job is a conflict, an unknown one is not found.
         #expect(try Client.curl(["--http2-prior-knowledge", "-X", "DELETE", "\(server.base)/v1/training/jobs/\(id)"]).status == 409)
         #expect(try Client.curl(["--http2-prior-knowledge", "-X", "DELETE", "\(server.base)/v1/training/jobs/none"]).status == 404)
-        await server.stop()
+    }
+}
+
+extension EndpointTests {
+    /// Jobs a previous server left in the state directory, written with numeric dates as older
+    /// versions did: with room for one finished job in memory, the list holds the newest, and
+    /// the older one is still answered by id from its file.
+    @Test func finishedJobsBeyondTheLimitAreAnsweredFromTheStateDirectory() throws {
+        var jobs: [TrainingJob] = []
+        for (i, name) in ["older", "newer"].enumerated() {
+            var job = TrainingJob(id: UUID().uuidString.lowercased(), request: TrainingRequest(model: name),
+                                  created: Date(timeIntervalSinceReferenceDate: 800_000_000 + Double(i) * 100))
+            _ = try job.start(at: job.created)
+            _ = job.finish(model: "\(name)/1", error: nil, at: job.created.addingTimeInterval(50))
+            jobs.append(job)
+        }
+        let server = try ServiceTestServer(maxFinishedTrainingJobs: 1) { models in
+            let folder = models.deletingLastPathComponent().appendingPathComponent("state/jobs")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            for job in jobs { try JSONEncoder().encode(job).write(to: folder.appendingPathComponent("\(job.id).json")) }
+        }
+        defer { server.stop() }
+        let (listStatus, list) = try getJSON("\(server.base)/v1/training/jobs")
+        #expect(listStatus == 200)
+        #expect((list["jobs"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [jobs[1].id])
+        let (status, older) = try getJSON("\(server.base)/v1/training/jobs/\(jobs[0].id)")
+        #expect(status == 200 && older["result"] as? String == "older/1", "\(older)")
+        #expect(older["created"] as? String == "2026-05-09T06:13:20Z", "\(older)")
+        let (missing, body) = try getJSON("\(server.base)/v1/training/jobs/\(UUID().uuidString.lowercased())")
+        #expect(missing == 404 && (body["error"] as? String ?? "").contains("state directory"), "\(body)")
+        #expect(try Client.curl(["--http2-prior-knowledge", "-X", "DELETE", "\(server.base)/v1/training/jobs/\(jobs[0].id)"]).status == 409)
     }
 }
 

@@ -73,9 +73,10 @@ import Testing
         ])
         let (body, jsonLength) = response.encoded()
         let length = try #require(jsonLength)
-        let header = try JSONSerialization.jsonObject(with: Data(body[0..<length])) as! [String: Any]
-        let outputs = header["outputs"] as! [[String: Any]]
-        #expect((outputs[0]["parameters"] as! [String: Any])["binary_data_size"] as? Int == 8)
+        let header = try #require(try JSONSerialization.jsonObject(with: Data(body[0..<length])) as? [String: Any])
+        let outputs = try #require(header["outputs"] as? [[String: Any]])
+        try #require(outputs.count == 2, "outputs: \(outputs)")
+        #expect((outputs[0]["parameters"] as? [String: Any])?["binary_data_size"] as? Int == 8)
         #expect(outputs[1]["data"] as? [String] == ["0.5:1:Trouser"])
         let floats = body[length...].withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
         #expect(floats == [1, -2])

@@ -12,6 +12,8 @@ struct OfflineExpectations {
     struct Entry {
         var name: String
         var bytes: [UInt8]
+        /// The preprocessed input, [1, 28, 28] normalised.
+        var row: [Float]
         var logits: [Float]
         var probabilities: [Float]
         var topLabel: String
@@ -32,7 +34,7 @@ struct OfflineExpectations {
             let logits = try engine.logits(for: Tensor(shape: [1, 1, 28, 28], data: row)).data
             let probabilities = SoftmaxCrossEntropy.probabilities(logits: Tensor(shape: [1, 10], data: logits)).data
             let top = probabilities.indices.max { probabilities[$0] < probabilities[$1] }!
-            return Entry(name: image.name, bytes: image.bytes, logits: logits, probabilities: probabilities,
+            return Entry(name: image.name, bytes: image.bytes, row: row, logits: logits, probabilities: probabilities,
                          topLabel: stored.manifest.labels[top])
         }
     }

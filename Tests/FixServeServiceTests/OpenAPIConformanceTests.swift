@@ -11,15 +11,12 @@ import Testing
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let specification = packageRoot.appendingPathComponent("openapi.yaml")
 
-    static func pythonImports(_ module: String) -> Bool {
-        (try? Client.run("/usr/bin/env", ["python3", "-c", "import \(module)"]).status) == 0
-    }
+    static let validator = PythonModules("openapi_spec_validator", "yaml")
+    static let schemathesis = PythonModules("schemathesis")
 
-    static let validatorAvailable = pythonImports("openapi_spec_validator")
-    static let schemathesisAvailable = pythonImports("schemathesis")
-
-    @Test(.enabled(if: validatorAvailable, "python3 lacks openapi-spec-validator (python3 -m pip install openapi-spec-validator)"))
+    @Test(validator.condition)
     func specificationIsValidOpenAPI() throws {
+        try Self.validator.require()
         let check = """
             import sys
             from openapi_spec_validator import validate
@@ -33,8 +30,9 @@ import Testing
 
     /// Every `add("METHOD", "/path", …)` (or `addDeferred`, `addSuspending`) in ModelService.registerRoutes has an operation in the
     /// spec, and the spec has no operation the server lacks.
-    @Test(.enabled(if: validatorAvailable, "python3 lacks PyYAML (it comes with openapi-spec-validator)"))
+    @Test(validator.condition)
     func specificationNamesEveryRouteAndNoOther() throws {
+        try Self.validator.require()
         let source = try String(
             contentsOf: Self.packageRoot.appendingPathComponent("Sources/FixServeService/ModelService.swift"), encoding: .utf8)
         let pattern = try NSRegularExpression(pattern: #"add(?:Deferred|Suspending)?\("([A-Z]+)", "([^"]+)""#)
@@ -64,9 +62,9 @@ import Testing
     /// only, which must be rejected; the server here queues no training jobs, so a body that
     /// slips through gets 503 and fails the run instead of starting a training. The event
     /// stream is left out (it stays open while a job runs).
-    @Test(.enabled(if: schemathesisAvailable, "python3 lacks schemathesis (scripts/install-deps --test installs it)"),
-          .timeLimit(.minutes(5)))
+    @Test(schemathesis.condition, .timeLimit(.minutes(5)))
     func liveServerKeepsToTheSpecification() async throws {
+        try Self.schemathesis.require()
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("fixserve-openapi-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         let models = root.appendingPathComponent("models")
@@ -84,13 +82,13 @@ import Testing
                 batching: .init(maxBatchSize: 64, maxQueueDelayMicroseconds: 2000, maxQueueSize: 1024),
                 pollInterval: 0, maxQueuedTrainingJobs: 0, computeThreads: 1),
             http: HTTPServerConfiguration(host: "127.0.0.1", port: 0), logger: logger)
+        defer { server.stopAndWait() }
         let base = "http://127.0.0.1:\(server.port)"
         let result = try Client.run("/usr/bin/env", [
             "python3", Client.scripts.appendingPathComponent("schemathesis_run.py").path,
             "--url", base, "--spec", Self.specification.path, "--max-examples", "20", "--timeout", "55",
         ], timeout: 180)
         let stillUp = try Client.curl(["\(base)/v2/health/live"]).status == 200
-        await server.shutdown(deadline: .now() + 5)
         #expect(result.status == 0, "schemathesis found failures (exit \(result.status)):\n\(result.stdout.suffix(24_000))\n\(result.stderr.suffix(4000))")
         #expect(stillUp, "the server stopped answering during the run")
     }

@@ -7,6 +7,7 @@ import Testing
 @Suite(.serialized) struct RealClientTests {
     @Test func predictionsOverHTTP2AndHTTP1MatchOfflineInference() async throws {
         let server = try ServiceTestServer()
+        defer { server.stop() }
         let images = try ServiceTestServer.images(count: 8)
         let expected = try OfflineExpectations(
             model: server.models.appendingPathComponent("tiny/1"), images: images,
@@ -24,7 +25,7 @@ import Testing
                     #expect(answer.count == 5)
                     let top = answer.max { $0.value < $1.value }
                     #expect(top?.key == entry.topLabel, "\(protocolFlag) \(entry.name): \(answer)")
-                    #expect(abs((top?.value ?? 0) - Double(entry.probabilities.max()!)) < 1e-5)
+                    #expect(abs((top?.value ?? 0) - Double(entry.probabilities.max() ?? -1)) < 1e-5)
                 }
             }
         }
@@ -34,7 +35,6 @@ import Testing
         #expect(status == 200)
         let answer = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Double] ?? [:]
         #expect(answer.max { $0.value < $1.value }?.key == expected.entries[0].topLabel)
-        await server.stop()
     }
 
     @Test func servedPredictionsEqualTheFixservePredictCommand() async throws {
@@ -44,6 +44,7 @@ import Testing
         let fixserve = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0) },
                                     "no fixserve beside \(CommandLine.arguments[0]) (swift build --build-tests builds it)")
         let server = try ServiceTestServer()
+        defer { server.stop() }
         let images = try ServiceTestServer.images(count: 6)
         let directory = server.root.appendingPathComponent("predict")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -58,22 +59,26 @@ import Testing
         let lines = offline.stdout.split(separator: "\n")
         #expect(lines.count == files.count)
         for (file, line) in zip(files, lines) {
-            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
-            let top = (object["top"] as! [[String: Any]]).map { ($0["label"] as! String, $0["probability"] as! Double) }
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "fixserve predict printed \(line)")
+            let entries = try #require(object["top"] as? [[String: Any]], "fixserve predict printed \(line)")
+            let top = try entries.map { entry in
+                (try #require(entry["label"] as? String, "\(entry)"), try #require(entry["probability"] as? Double, "\(entry)"))
+            }
             let (status, body) = try Client.curl(["--http2-prior-knowledge", "--data-binary", "@\(file)",
                                                   "-H", "content-type: image/png", "\(server.base)/predictions/tiny"])
-            #expect(status == 200)
-            let served = try JSONSerialization.jsonObject(with: Data(body.utf8)) as! [String: Double]
+            try #require(status == 200, "\(file): status \(status), body \(body)")
+            let served = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Double], "\(file): \(body)")
             for (label, probability) in top {
                 #expect(abs((served[label] ?? -1) - probability) < 1e-5, "\(file): \(label) served \(served[label] ?? -1), offline \(probability)")
             }
         }
-        await server.stop()
     }
 
-    @Test(.enabled(if: Client.pythonAvailable, "python3 lacks httpx, tritonclient or numpy (scripts/install-deps --test installs them)"))
+    @Test(Client.python.condition)
     func tritonClientInfersWithEveryInputForm() async throws {
+        try Client.python.require()
         let server = try ServiceTestServer()
+        defer { server.stop() }
         let expected = try OfflineExpectations(
             model: server.models.appendingPathComponent("tiny/1"), images: try ServiceTestServer.images(count: 12),
             directory: server.root.appendingPathComponent("triton"))
@@ -81,12 +86,13 @@ import Testing
         let result = try Client.run("/usr/bin/env", ["python3", Client.scripts.appendingPathComponent("triton_client.py").path,
                                                      "127.0.0.1:\(server.port)", "tiny", file.path])
         #expect(result.status == 0, "triton_client.py: \(result.stderr)")
-        await server.stop()
     }
 
-    @Test(.enabled(if: Client.pythonAvailable, "python3 lacks httpx (scripts/install-deps --test installs it)"))
+    @Test(Client.python.condition)
     func sixtyFourConcurrentClientsEachGetTheirOwnAnswerInSharedBatches() async throws {
+        try Client.python.require()
         let server = try ServiceTestServer()
+        defer { server.stop() }
         let expected = try OfflineExpectations(
             model: server.models.appendingPathComponent("tiny/1"), images: try ServiceTestServer.images(count: 86),
             directory: server.root.appendingPathComponent("concurrent"))
@@ -101,7 +107,6 @@ import Testing
         let sum = Self.sample(metrics, "fixserve_batch_size_sum{model=\"tiny\"}")
         #expect(sum == 64, "batched inputs: \(sum)")
         #expect(count < sum, "batches \(count) for \(sum) inputs: no batch larger than 1 formed")
-        await server.stop()
     }
 
     static func sample(_ metrics: String, _ name: String) -> Double {

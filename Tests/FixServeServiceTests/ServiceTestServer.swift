@@ -1,4 +1,5 @@
 import Datasets
+import Dispatch
 import FixServeService
 import Foundation
 import HTTPServer
@@ -9,6 +10,10 @@ import Numerics
 
 /// The real server on a loopback ephemeral port, serving a small model the test writes into a
 /// temporary repository.
+///
+/// Start it as `let server = try ServiceTestServer(); defer { server.stop() }`: `stop` is
+/// synchronous, so a test that fails or throws half-way leaks neither the server nor its
+/// directory.
 final class ServiceTestServer {
     static let labels = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 
@@ -18,28 +23,44 @@ final class ServiceTestServer {
     var base: String { "http://127.0.0.1:\(port)" }
     var models: URL { root.appendingPathComponent("models") }
 
+    /// - Parameter prepare: writes more into the models directory (`root/models`) before the
+    ///   server scans it, or into `root/state` before the trainer restores its jobs.
     init(batching: DynamicBatcher<[Float], [Float]>.Settings = .init(maxBatchSize: 64, maxQueueDelayMicroseconds: 2000, maxQueueSize: 1024),
-         limits: HTTPServerConfiguration.Limits = .init()) throws {
+         limits: HTTPServerConfiguration.Limits = .init(), maxFinishedTrainingJobs: Int = 100,
+         logger: Logger? = nil, prepare: (URL) throws -> Void = { _ in }) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("fixserve-service-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        try Self.writeModel(named: "tiny", into: root.appendingPathComponent("models"), seed: 5)
-        var logger = Logger(label: "service-test")
-        logger.logLevel = .warning
-        server = try FixServeServer.start(
-            service: ServiceConfiguration(
-                modelsDirectory: root.appendingPathComponent("models"), stateDirectory: root.appendingPathComponent("state"),
-                dataRoot: root, batching: batching, pollInterval: 0.2, computeThreads: 1),
-            http: HTTPServerConfiguration(host: "127.0.0.1", port: 0, limits: limits), logger: logger)
+        do {
+            let models = root.appendingPathComponent("models")
+            try Self.writeModel(named: "tiny", into: models, seed: 5)
+            try prepare(models)
+            var quiet = Logger(label: "service-test")
+            quiet.logLevel = .warning
+            server = try FixServeServer.start(
+                service: ServiceConfiguration(
+                    modelsDirectory: models, stateDirectory: root.appendingPathComponent("state"),
+                    dataRoot: root, batching: batching, pollInterval: 0.2, maxFinishedTrainingJobs: maxFinishedTrainingJobs,
+                    computeThreads: 1),
+                http: HTTPServerConfiguration(host: "127.0.0.1", port: 0, limits: limits), logger: logger ?? quiet)
+        } catch {
+            try? FileManager.default.removeItem(at: root)
+            throw error
+        }
     }
 
-    func stop() async {
-        await server.shutdown(deadline: .now() + 5)
+    /// Shuts the server down (in-flight requests get 5 s) and removes its directory. Waits on
+    /// the transport's own queues, not on a task, so it can run in a `defer`; calling it twice
+    /// is harmless.
+    func stop() {
+        server.stopAndWait()
         try? FileManager.default.removeItem(at: root)
     }
 
-    /// A small CNN with a Hadamard head over 28×28 gray images, random but fixed weights.
+    /// A small CNN with a Hadamard head over 28×28 gray images, random but fixed weights;
+    /// `edit` may change the tensors before they are saved.
     @discardableResult
-    static func writeModel(named name: String, into models: URL, seed: UInt64, head kind: HeadKind = .hadamard) throws -> StoredModel {
+    static func writeModel(named name: String, into models: URL, seed: UInt64, head kind: HeadKind = .hadamard,
+                           edit: (inout [String: Tensor]) throws -> Void = { _ in }) throws -> StoredModel {
         let backbone: [LayerSpec] = [
             .conv2d(inChannels: 1, outChannels: 4, kernel: 3, stride: 1, padding: 1, bias: false),
             .batchNorm2d(channels: 4, epsilon: 1e-5, momentum: 0.1), .relu, .maxPool2d(kernel: 2, stride: 2),
@@ -50,6 +71,7 @@ final class ServiceTestServer {
         var tensors = StoredModel.tensors(of: network)
         // Non-zero biases so that every part of the head shows in the logits.
         if kind != .learned { tensors["head.bias"] = Tensor(shape: [10], data: (0..<10).map { Float($0) * 0.05 - 0.2 }) }
+        try edit(&tensors)
         let manifest = ModelManifest(
             input: ModelInput(shape: [1, 28, 28], colorMode: .gray, resize: .stretch, mean: [0.286], std: [0.353]),
             backbone: backbone, head: head, labels: labels,
@@ -72,6 +94,17 @@ final class ServiceTestServer {
             for y in 0..<28 { for x in 0..<28 where (x - cx) * (x - cx) + (y - cy) * (y - cy) < r * r { pixels[y * 28 + x] = 200 } }
             return ("image\(i).png", try Image(width: 28, height: 28, mode: .gray, pixels: pixels).pngData())
         }
+    }
+}
+
+extension FixServeServer {
+    /// Shuts down (in-flight requests get 5 s) and returns when every connection is closed.
+    /// The wait is on the transport's queues, not on a task, so a test can call this in a
+    /// `defer`.
+    func stopAndWait() {
+        let stopped = DispatchSemaphore(value: 0)
+        shutdown(deadline: .now() + 5) { stopped.signal() }
+        stopped.wait()
     }
 }
 
@@ -112,9 +145,8 @@ enum Client {
         return (status, lines.joined(separator: "\n"))
     }
 
-    static let pythonAvailable: Bool = {
-        (try? run("/usr/bin/env", ["python3", "-c", "import httpx, tritonclient.http, numpy"]).status) == 0
-    }()
+    /// What the Python client tests import.
+    static let python = PythonModules("httpx", "tritonclient.http", "numpy")
 
     static var scripts: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Clients")

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Testing
 @testable import FixServeService
 
@@ -85,5 +86,122 @@ import Testing
         do { _ = try queue.cancel("nope"); Issue.record("unknown job cancelled") } catch let e as ServiceError {
             #expect(e.status == 404)
         }
+    }
+}
+
+@Suite struct TrainerQueueStateTests {
+    private func temporaryDirectory() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("trainer-\(UUID())")
+    }
+
+    private func finish(_ queue: TrainerQueue, _ job: TrainingJob) async throws -> TrainingJob {
+        let updates = try #require(queue.updates(of: job.id))
+        var last = job
+        for await update in updates { last = update }
+        return last
+    }
+
+    /// A state directory that cannot take the job file (`jobs` is a plain file, which stops
+    /// even root): the job says so, the log says why, the counter counts it; once the directory
+    /// can be written again, the next state change writes the file and clears the mark.
+    @Test func aJobFileThatCannotBeWrittenShowsInTheJobTheLogAndTheCount() async throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let blocker = dir.appendingPathComponent("jobs")
+        try Data("not a folder".utf8).write(to: blocker)
+        let failures = ManagedCounter()
+        let log = RecordedLog()
+        let release = ManagedCounter()
+        let queue = TrainerQueue(stateDirectory: dir, logger: Logger(label: "trainer-test") { _ in log },
+                                 onStateFileFailure: { failures.add(1) }) { job, _, _ in
+            for _ in 0..<3000 where release.value == 0 { Thread.sleep(forTimeInterval: 0.01) }
+            return "\(job.request.model)/1"
+        }
+        let submitted = try queue.submit(TrainingRequest(model: "a"))
+        let mark = try #require(submitted.stateFileError, "the failed write is not shown in the job")
+        #expect(mark.contains(blocker.path), "\(mark)")
+        #expect(failures.value >= 1)
+        #expect(log.entries.contains { $0.level == .error && $0.text.contains(submitted.id) && $0.text.contains("cause") },
+                "log: \(log.entries.map(\.text))")
+        try FileManager.default.removeItem(at: blocker)
+        release.add(1)
+        let finished = try await finish(queue, submitted)
+        #expect(finished.state == .succeeded)
+        #expect(finished.stateFileError == nil)
+        #expect(queue.job(submitted.id)?.stateFileError == nil)
+        #expect(TrainerQueue(stateDirectory: dir) { _, _, _ in "x/1" }.job(submitted.id)?.state == .succeeded)
+    }
+
+    @Test func keepsTheLastFinishedJobsInMemoryAndOlderOnesOnDisk() async throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let queue = TrainerQueue(maxFinished: 2, stateDirectory: dir) { job, _, _ in "\(job.request.model)/1" }
+        var ids: [String] = []
+        for name in ["a", "b", "c", "d", "e"] {
+            let job = try queue.submit(TrainingRequest(model: name))
+            #expect(try await finish(queue, job).state == .succeeded)
+            ids.append(job.id)
+        }
+        #expect(queue.allJobs().map(\.id) == Array(ids.suffix(2)))
+        // The first job left memory but is still answered from its file.
+        let first = try #require(queue.job(ids[0]), "an evicted job is not read back from disk")
+        #expect(first.state == .succeeded && first.result == "a/1")
+        do { _ = try queue.cancel(ids[0]); Issue.record("a finished job was cancelled") } catch let e as ServiceError {
+            #expect(e.status == 409, "\(e)")
+        }
+        var replayed: [TrainingJob] = []
+        for await update in try #require(queue.updates(of: ids[0])) { replayed.append(update) }
+        #expect(replayed.map(\.state) == [.succeeded])
+        #expect(queue.job("0123-not-there") == nil)
+        #expect(queue.job("../../etc/passwd") == nil)
+        // A restart keeps the last `maxFinished` of them in memory.
+        let reopened = TrainerQueue(maxFinished: 3, stateDirectory: dir) { _, _, _ in "x/1" }
+        #expect(reopened.allJobs().map(\.id) == Array(ids.suffix(3)))
+        #expect(reopened.job(ids[0])?.result == "a/1")
+    }
+
+    @Test func withoutAStateDirectoryOldFinishedJobsAreGoneAndThe404SaysWhy() async throws {
+        let queue = TrainerQueue(maxFinished: 1, stateDirectory: nil) { job, _, _ in "\(job.request.model)/1" }
+        let first = try queue.submit(TrainingRequest(model: "a"))
+        _ = try await finish(queue, first)
+        let second = try queue.submit(TrainingRequest(model: "b"))
+        _ = try await finish(queue, second)
+        #expect(queue.job(first.id) == nil)
+        #expect(queue.job(second.id)?.state == .succeeded)
+        #expect(queue.notFoundMessage(first.id).contains("no state directory"))
+        do { _ = try queue.cancel(first.id); Issue.record("an unknown job was cancelled") } catch let e as ServiceError {
+            #expect(e.status == 404 && e.message.contains("last 1 finished"), "\(e)")
+        }
+    }
+
+    /// Dates are ISO 8601 strings in the file; a file written before that (dates as seconds
+    /// since 2001, `Date`'s own Codable form) still loads.
+    @Test func jobFilesHoldISO8601DatesAndOldNumericFilesStillLoad() async throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let queue = TrainerQueue(stateDirectory: dir) { job, _, _ in "\(job.request.model)/1" }
+        let job = try await finish(queue, try queue.submit(TrainingRequest(model: "a")))
+        let text = try String(contentsOf: dir.appendingPathComponent("jobs/\(job.id).json"), encoding: .utf8)
+        let iso = try Regex(#""created" : "([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z)""#)
+        #expect(text.firstMatch(of: iso) != nil, "created is not an ISO 8601 string:\n\(text)")
+        #expect(text.contains("\"finished\" : \"2"))
+
+        var old = TrainingJob(id: UUID().uuidString.lowercased(), request: TrainingRequest(model: "old"),
+                              created: Date(timeIntervalSinceReferenceDate: 800_000_000.25))
+        _ = try old.start(at: Date(timeIntervalSinceReferenceDate: 800_000_001))
+        _ = old.finish(model: "old/1", error: nil, at: Date(timeIntervalSinceReferenceDate: 800_000_060.5))
+        let legacy = JSONEncoder()
+        legacy.outputFormatting = [.sortedKeys, .prettyPrinted]
+        let oldData = try legacy.encode(old)
+        #expect(String(decoding: oldData, as: UTF8.self).contains("\"created\" : 800000000.25"))
+        try oldData.write(to: dir.appendingPathComponent("jobs/\(old.id).json"))
+
+        let reopened = TrainerQueue(stateDirectory: dir) { _, _, _ in "x/1" }
+        let restored = try #require(reopened.job(old.id), "an old file with numeric dates did not load")
+        #expect(restored == old)
+        let again = try #require(reopened.job(job.id))
+        #expect(abs(again.created.timeIntervalSince(job.created)) < 0.001)
+        #expect(reopened.allJobs().map(\.id) == [old.id, job.id])
     }
 }

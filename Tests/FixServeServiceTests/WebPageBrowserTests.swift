@@ -18,7 +18,7 @@ import Testing
     static let browserAvailable: Bool = {
         FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium")
             && FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver")
-            && OpenAPIConformanceTests.pythonImports("selenium")
+            && PythonModules("selenium").available
             && FileManager.default.fileExists(atPath: dataset.appendingPathComponent("t10k-images-idx3-ubyte.gz").path)
     }()
     static let required = ProcessInfo.processInfo.environment["CI"] == "true"

@@ -6,61 +6,62 @@ import Testing
 struct HTTP2Tests {
     @Test func priorKnowledgeRequestIsAnsweredOverHTTP2() async throws {
         let running = try RunningServer()
+        defer { running.stop() }
         let result = try await curl(["--http2-prior-knowledge", "-w", "%{http_version} %{http_code}", "\(running.base)/info"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.text == "GET HTTP/2\n2 200")
-        await running.stop()
     }
 
     @Test func respondersOnTheConcurrencyPoolAnswerToo() async throws {
         let running = try RunningServer(placement: .concurrencyPool)
+        defer { running.stop() }
         let http2 = try await curl(["--http2-prior-knowledge", "\(running.base)/info"])
         #expect(http2.text == "GET HTTP/2\n", "\(http2.stderr)")
         let many = try await run("/usr/bin/h2load", ["-n100", "-c1", "-m100", "\(running.base)/slow?ms=10"])
         #expect(many.text.contains("100 succeeded, 0 failed"), "\(many.text)")
         let http1 = try await curl(["--http1.1", "\(running.base)/info"])
         #expect(http1.text == "GET HTTP/1.1\n", "\(http1.stderr)")
-        await running.stop()
     }
 
     @Test func upgradeFromHTTP1BecomesStreamOne() async throws {
         let running = try RunningServer()
+        defer { running.stop() }
         let result = try await curl(["--http2", "-v", "-w", "%{http_version} %{http_code}", "\(running.base)/info"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.text == "GET HTTP/2\n2 200")
         #expect(result.stderr.contains("101 Switching Protocols"))
-        await running.stop()
     }
 
     @Test func hundredConcurrentStreamsOnOneConnectionAllSucceed() async throws {
         let running = try RunningServer()
+        defer { running.stop() }
         let result = try await run("/usr/bin/h2load", ["-n100", "-c1", "-m100", "\(running.base)/hello"], timeout: 60)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.text.contains("100 total, 100 started, 100 done, 100 succeeded, 0 failed, 0 errored"), "\(result.text)")
-        await running.stop()
     }
 
     @Test func streamsReusedOnOneConnectionStartWithoutEarlierFields() async throws {
         let running = try RunningServer()
+        defer { running.stop() }
         // Closed streams' objects are reused; every request must see only its own fields.
         let result = try await run("/usr/bin/h2load", ["-n2000", "-c1", "-m32", "-H", "x-probe: 1",
                                                        "\(running.base)/distinct-fields"], timeout: 60)
         #expect(result.text.contains("2000 succeeded, 0 failed, 0 errored"), "\(result.text)")
         #expect(result.text.contains("2000 2xx, 0 3xx, 0 4xx, 0 5xx"), "\(result.text)")
-        await running.stop()
     }
 
     @Test func hundredConcurrentStreamsWithNghttpClient() async throws {
         let running = try RunningServer()
+        defer { running.stop() }
         let result = try await run("/usr/bin/nghttp", ["-n", "-s", "-m", "100", "\(running.base)/hello"], timeout: 60)
         #expect(result.status == 0, "\(result.stderr)")
         let completed = result.text.split(separator: "\n").filter { $0.contains("/hello") }.count
         #expect(completed == 100, "\(result.text)")
-        await running.stop()
     }
 
     @Test func fiftyMegabyteUploadAndDownloadAreByteExact() async throws {
         let running = try RunningServer()
+        defer { running.stop() }
         let directory = try TemporaryDirectory()
         let size = 50 * 1024 * 1024
         let payload = Data(TestResponder.pattern(count: size).reversed())
@@ -80,19 +81,19 @@ struct HTTP2Tests {
         let downloaded = try Data(contentsOf: directory.file("downloaded"))
         #expect(downloaded.count == size)
         #expect(downloaded == Data(TestResponder.pattern(count: size)))
-        await running.stop()
     }
 
     @Test func serverSentEventsArriveAsAStream() async throws {
         let running = try RunningServer()
+        defer { running.stop() }
         let result = try await curl(["--http2-prior-knowledge", "-N", "\(running.base)/sse?n=5"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.text == TestResponder.events(count: 5))
-        await running.stop()
     }
 
     @Test func garbageAfterThePrefaceEndsTheConnectionWithGoaway() async throws {
         let running = try RunningServer()
+        defer { running.stop() }
         let client = try RawClient(port: running.port)
         client.send("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
         client.send([UInt8](repeating: 0xFF, count: 64))
@@ -101,7 +102,6 @@ struct HTTP2Tests {
         #expect(containsGoaway(bytes), "no GOAWAY frame in \(bytes.count) bytes")
         let after = try await curl(["--http2-prior-knowledge", "\(running.base)/hello"])
         #expect(after.text == "hello\n")
-        await running.stop()
     }
 
     /// Walks the frames the server sent and looks for type 0x7.

@@ -14,6 +14,7 @@ struct LimitsTests {
     @Test(arguments: ["--http1.1", "--http2-prior-knowledge"])
     func oversizedBodyGets413(_ protocolFlag: String) async throws {
         let running = try RunningServer(limits: Self.smallLimits())
+        defer { running.stop() }
         let directory = try TemporaryDirectory()
         try Data(repeating: 7, count: 64 * 1024).write(to: directory.file("big"))
         let result = try await curl([protocolFlag, "--data-binary", "@" + directory.file("big").path, "-o", "/dev/null",
@@ -21,11 +22,11 @@ struct LimitsTests {
         #expect(result.text == "413", "\(result.stderr)")
         let after = try await curl([protocolFlag, "\(running.base)/hello"])
         #expect(after.text == "hello\n")
-        await running.stop()
     }
 
     @Test func largeHTTP2UploadPastTheLimitGets413AndSessionStaysUsable() async throws {
         let running = try RunningServer(limits: Self.smallLimits())
+        defer { running.stop() }
         let directory = try TemporaryDirectory()
         try Data(repeating: 7, count: 20 * 1024 * 1024).write(to: directory.file("big"))
         // nghttp sends both requests on one connection; the second must still be answered.
@@ -34,30 +35,30 @@ struct LimitsTests {
         let statuses = result.text.components(separatedBy: ":status: 413").count - 1
         #expect(statuses == 2, "\(result.text.suffix(2000))")
         #expect(!result.text.contains("error_code=PROTOCOL_ERROR"))
-        await running.stop()
     }
 
     @Test func oversizedChunkedBodyGets413() async throws {
         let running = try RunningServer(limits: Self.smallLimits())
+        defer { running.stop() }
         let directory = try TemporaryDirectory()
         try Data(repeating: 7, count: 64 * 1024).write(to: directory.file("big"))
         let result = try await curl(["--http1.1", "-H", "Transfer-Encoding: chunked", "--data-binary", "@" + directory.file("big").path,
                                "-o", "/dev/null", "-w", "%{http_code}", "\(running.base)/echo"])
         #expect(result.text == "413", "\(result.stderr)")
-        await running.stop()
     }
 
     @Test(arguments: ["--http1.1", "--http2-prior-knowledge"])
     func oversizedHeaderListGets431(_ protocolFlag: String) async throws {
         let running = try RunningServer(limits: Self.smallLimits())
+        defer { running.stop() }
         let big = String(repeating: "a", count: 8000)
         let result = try await curl([protocolFlag, "-H", "x-big: \(big)", "-o", "/dev/null", "-w", "%{http_code}", "\(running.base)/hello"])
         #expect(result.text == "431", "\(result.stderr)")
-        await running.stop()
     }
 
     @Test func clientVanishingMidBodyLeavesServerHealthy() async throws {
         let running = try RunningServer()
+        defer { running.stop() }
         do {
             let client = try RawClient(port: running.port)
             client.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + String(repeating: "z", count: 10))
@@ -65,11 +66,11 @@ struct LimitsTests {
         #expect(await eventually(within: 10) { running.server.connectionCount == 0 })
         let after = try await curl(["--http2-prior-knowledge", "\(running.base)/hello"])
         #expect(after.text == "hello\n")
-        await running.stop()
     }
 
     @Test func clientThatStopsReadingDoesNotBlockOthers() async throws {
         let running = try RunningServer()
+        defer { running.stop() }
         let stalled = try RawClient(port: running.port)
         stalled.send("GET /bytes?n=\(50 * 1024 * 1024) HTTP/1.1\r\nHost: x\r\n\r\n")
         // The stalled client never reads; its response waits behind a full socket buffer.
@@ -78,13 +79,13 @@ struct LimitsTests {
             let result = try await curl(["--http2-prior-knowledge", "\(running.base)/hello"])
             #expect(result.text == "hello\n", "\(result.stderr)")
         }
-        await running.stop()
     }
 
     @Test func slowlorisIsCutOffByTheHeaderReadTimeout() async throws {
         var limits = HTTPServerConfiguration.Limits()
         limits.headerReadTimeout = 0.5
         let running = try RunningServer(limits: limits)
+        defer { running.stop() }
         let client = try RawClient(port: running.port)
         client.send("GET /hello HTTP/1.1\r\nHost: x\r\n")
         var closed = false
@@ -99,50 +100,50 @@ struct LimitsTests {
         #expect(closed)
         let after = try await curl(["\(running.base)/hello"])
         #expect(after.text == "hello\n")
-        await running.stop()
     }
 
     @Test func clientStallingMidBodyIsClosedByTheIdleTimeout() async throws {
         var limits = HTTPServerConfiguration.Limits()
         limits.idleTimeout = 0.3
         let running = try RunningServer(limits: limits)
+        defer { running.stop() }
         let client = try RawClient(port: running.port)
         client.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + String(repeating: "z", count: 10))
         let (bytes, closed) = await client.receiveUntilClosed(timeout: 10)
         #expect(closed)
         #expect(bytes.isEmpty)
-        await running.stop()
     }
 
     @Test func http2HeaderBlockThatNeverEndsIsCutOff() async throws {
         var limits = HTTPServerConfiguration.Limits()
         limits.headerReadTimeout = 0.5
         let running = try RunningServer(limits: limits)
+        defer { running.stop() }
         let client = try RawClient(port: running.port)
         client.send("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
         client.send([0, 0, 0, 0x4, 0, 0, 0, 0, 0])  // empty SETTINGS
         // HEADERS on stream 1 with END_STREAM but without END_HEADERS: CONTINUATION should follow.
         client.send([0, 0, 1, 0x1, 0x1, 0, 0, 0, 1, 0x82])
         #expect(await client.receiveUntilClosed(timeout: 10).closed)
-        await running.stop()
     }
 
     @Test func idleKeepAliveConnectionIsClosed() async throws {
         var limits = HTTPServerConfiguration.Limits()
         limits.idleTimeout = 0.3
         let running = try RunningServer(limits: limits)
+        defer { running.stop() }
         let client = try RawClient(port: running.port)
         client.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
         let (bytes, closed) = await client.receiveUntilClosed(timeout: 10)
         #expect(closed)
         #expect(String(decoding: bytes, as: UTF8.self).hasSuffix("hello\n"))
-        await running.stop()
     }
 
     @Test func connectionsPastTheLimitAreClosedAtOnce() async throws {
         var limits = HTTPServerConfiguration.Limits()
         limits.maxConnections = 2
         let running = try RunningServer(limits: limits)
+        defer { running.stop() }
         var held: [RawClient]? = [try RawClient(port: running.port), try RawClient(port: running.port)]
         #expect(await eventually(within: 10) { running.server.connectionCount == 2 })
         let extra = try RawClient(port: running.port)
@@ -152,6 +153,5 @@ struct LimitsTests {
         #expect(await eventually(within: 10) { running.server.connectionCount == 0 })
         let after = try await curl(["\(running.base)/hello"])
         #expect(after.text == "hello\n")
-        await running.stop()
     }
 }

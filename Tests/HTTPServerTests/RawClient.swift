@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// A blocking TCP client for misbehaving on purpose: partial requests, garbage, dripping bytes.
 /// Every receive has a timeout.

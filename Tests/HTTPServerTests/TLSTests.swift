@@ -18,43 +18,43 @@ struct TLSTests {
     @Test func alpnSelectsHTTP2() async throws {
         let directory = try TemporaryDirectory()
         let running = try RunningServer(tls: try await makeCertificate(in: directory))
+        defer { running.stop() }
         let result = try await curl(["-k", "--http2", "-w", "%{http_version} %{http_code}", "https://localhost:\(running.port)/info"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.text == "GET HTTP/2\n2 200")
-        await running.stop()
     }
 
     @Test func alpnFallsBackToHTTP11() async throws {
         let directory = try TemporaryDirectory()
         let running = try RunningServer(tls: try await makeCertificate(in: directory))
+        defer { running.stop() }
         let result = try await curl(["-k", "--http1.1", "-w", "%{http_version} %{http_code}",
                                "https://localhost:\(running.port)/info", "https://localhost:\(running.port)/info"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.text == "GET HTTP/1.1\n1.1 200GET HTTP/1.1\n1.1 200")
-        await running.stop()
     }
 
     @Test func largeUploadOverTLSIsByteExact() async throws {
         let directory = try TemporaryDirectory()
         let running = try RunningServer(tls: try await makeCertificate(in: directory))
+        defer { running.stop() }
         let payload = Data(TestResponder.pattern(count: 5 * 1024 * 1024 + 3))
         try payload.write(to: directory.file("upload"))
         let result = try await curl(["-k", "--http2", "--data-binary", "@" + directory.file("upload").path,
                                "-o", directory.file("echoed").path, "https://localhost:\(running.port)/echo"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try Data(contentsOf: directory.file("echoed")) == payload)
-        await running.stop()
     }
 
     @Test func plaintextClientOnTLSPortIsClosedAndServerStaysHealthy() async throws {
         let directory = try TemporaryDirectory()
         let running = try RunningServer(tls: try await makeCertificate(in: directory))
+        defer { running.stop() }
         let client = try RawClient(port: running.port)
         client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(await client.receiveUntilClosed(timeout: 10).closed)
         let after = try await curl(["-k", "https://localhost:\(running.port)/hello"])
         #expect(after.text == "hello\n")
-        await running.stop()
     }
 
     @Test func missingCertificateThrowsWithPathAndOpenSSLMessage() throws {

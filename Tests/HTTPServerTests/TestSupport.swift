@@ -3,7 +3,7 @@ import HTTPServer
 import Logging
 import Testing
 
-/// A server on a loopback ephemeral port with `TestResponder`.
+/// A server on a loopback ephemeral port with `TestResponder`; `defer { running.stop() }`.
 final class RunningServer {
     let server: HTTPServer
     let port: Int
@@ -22,8 +22,13 @@ final class RunningServer {
 
     var base: String { "http://127.0.0.1:\(port)" }
 
-    func stop() async {
-        await server.shutdown(deadline: .now() + 5)
+    /// Shuts the server down (in-flight requests get 5 s) and returns when every connection is
+    /// closed. It waits on the transport's queues, not on a task, so tests call it in a `defer`
+    /// and a failing test leaves no server behind.
+    func stop() {
+        let stopped = DispatchSemaphore(value: 0)
+        server.shutdown(deadline: .now() + 5) { stopped.signal() }
+        stopped.wait()
     }
 }
 

@@ -4,8 +4,10 @@ import Testing
 @testable import ModelStore
 
 /// Runs scripts/convert_pytorch.py on a NumPy archive (PyTorch is not needed) and loads the result.
-@Suite(.enabled(if: Python.hasModule("numpy"), "needs python3 with numpy"))
+@Suite(Python.condition(Python.hasNumpy, "numpy"))
 struct ConvertPyTorchScriptTests {
+    init() throws { try Python.require(Python.hasNumpy, "numpy") }
+
     /// A state_dict in PyTorch's naming: `features.<i>` for the backbone, a scalar α,
     /// BatchNorm's num_batches_tracked; element k of each tensor is k·0.5 − 1.
     private func writeStateDict(_ manifest: ModelManifest, to url: URL, extra: String = "") throws {

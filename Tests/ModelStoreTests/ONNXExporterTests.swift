@@ -6,9 +6,11 @@ import Testing
 /// Exports models to ONNX and runs them with onnxruntime (Reference/onnx_reference.py),
 /// comparing the logits with FixServe's Network and with an independent float64 NumPy forward
 /// pass of the stored model.
-@Suite(.enabled(if: Python.hasModule("onnxruntime"), "needs python3 with numpy and onnxruntime"))
+@Suite(Python.condition(Python.hasONNXRuntime, "numpy and onnxruntime"))
 struct ONNXExporterTests {
     static let tolerance: Float = 1e-4
+
+    init() throws { try Python.require(Python.hasONNXRuntime, "numpy and onnxruntime") }
 
     /// Noise tensors for `manifest`: weights scaled by 1/√fan-in so activations stay O(1),
     /// running variances positive.

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// Runs python3 for reference checks and script tests.
 enum Python {
@@ -9,6 +10,22 @@ enum Python {
     /// Whether `python3` runs and can import `module`.
     static func hasModule(_ module: String) -> Bool {
         (try? run(["python3", "-c", "import \(module)"]).status) == 0
+    }
+
+    static let underCI = ProcessInfo.processInfo.environment["CI"] == "true"
+    static let hasNumpy = hasModule("numpy")
+    static let hasONNXRuntime = hasNumpy && hasModule("onnxruntime")
+
+    /// A suite's condition on a Python module: skipped where the module is missing, except under
+    /// CI=true, where the suite runs and `require` fails it: a green CI run ran every reference.
+    static func condition(_ available: Bool, _ module: String) -> ConditionTrait {
+        .enabled(if: available || underCI, Comment(rawValue: "python3 cannot import \(module) (scripts/install-deps --test installs it)"))
+    }
+
+    /// Fails the test when `available` is false (only reached under CI=true).
+    static func require(_ available: Bool, _ module: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        try #require(available, Comment(rawValue: "CI=true runs every reference check, but python3 cannot import \(module)"),
+                     sourceLocation: sourceLocation)
     }
 
     /// Runs `arguments` through /usr/bin/env; returns the exit status and stdout+stderr.

@@ -29,15 +29,44 @@ import Testing
         #expect(distance > 0.1, "seeds 5 and 6 gave matrices only \(distance) apart")
     }
 
-    /// R's diagonal is made positive, so the first column of Q points along the first column of
-    /// the Gaussian sample.
-    @Test func qHasTheSignsOfAPositiveRDiagonal() throws {
-        let spec = HeadSpec(kind: .orthonormal, features: 20, classes: 4, seed: 11)
-        let q = try fixedHeadMatrix(spec)
+    /// Q is the Q of A = QR for the seeded N×C Gaussian sample A, with R's diagonal positive on
+    /// every column: R = QᵀA must be upper triangular with a positive diagonal equal to the
+    /// diagonal an independent modified Gram–Schmidt in Double finds (whose |R_jj| is LAPACK's),
+    /// and each column of Q must equal Gram–Schmidt's. One column with the other sign fails.
+    @Test(arguments: [(20, 4), (16, 16), (100, 37)])
+    func qHasTheSignsOfAPositiveRDiagonal(_ size: (Int, Int)) throws {
+        let (n, c) = size
+        let q = try fixedHeadMatrix(HeadSpec(kind: .orthonormal, features: n, classes: c, seed: 11))
         var generator = SeededGenerator(seed: 11)
-        let sample = (0..<80).map { _ in generator.nextGaussian() }
-        let dot = (0..<20).reduce(0.0) { $0 + sample[$1 * 4] * Double(q.data[$1 * 4]) }
-        #expect(dot > 0)
+        let a = (0..<(n * c)).map { _ in generator.nextGaussian() }
+        func column(_ m: [Double], _ j: Int) -> [Double] { (0..<n).map { m[$0 * c + j] } }
+        func dot(_ x: [Double], _ y: [Double]) -> Double { zip(x, y).reduce(0) { $0 + $1.0 * $1.1 } }
+        // Modified Gram–Schmidt: R_jj = ‖what is left of a_j‖ > 0 by construction.
+        var reference: [[Double]] = []
+        var referenceDiagonal: [Double] = []
+        for j in 0..<c {
+            var v = column(a, j)
+            for u in reference {
+                let r = dot(u, v)
+                for i in 0..<n { v[i] -= r * u[i] }
+            }
+            let norm = dot(v, v).squareRoot()
+            referenceDiagonal.append(norm)
+            reference.append(v.map { $0 / norm })
+        }
+        let qd = q.data.map(Double.init)
+        let scale = (0..<c).map { dot(column(a, $0), column(a, $0)).squareRoot() }.max() ?? 1
+        for j in 0..<c {
+            let qj = column(qd, j)
+            let r = (0..<c).map { dot(column(qd, $0), column(a, j)) }
+            #expect(r[j] > 0, "column \(j): R_jj = QᵀA[\(j)][\(j)] = \(r[j]) is not positive")
+            #expect(abs(r[j] - referenceDiagonal[j]) <= 1e-5 * scale,
+                    "column \(j): R_jj = \(r[j]), Gram–Schmidt gives \(referenceDiagonal[j])")
+            let belowDiagonal = r[(j + 1)...].map(abs).max() ?? 0
+            #expect(belowDiagonal <= 1e-5 * scale, "column \(j): |R_ij| up to \(belowDiagonal) below the diagonal")
+            let difference = zip(qj, reference[j]).map { abs($0 - $1) }.max() ?? 0
+            #expect(difference < 1e-6, "column \(j) of Q differs from Gram–Schmidt's by \(difference) (N = \(n), C = \(c))")
+        }
     }
 
     @Test(arguments: [(12, 5, true), (12, 5, false), (16, 10, true), (16, 10, false), (100, 30, true)])
