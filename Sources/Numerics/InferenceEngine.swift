@@ -19,8 +19,11 @@ import Synchronization
 /// in an order fixed by the network alone, so a sample's logits do not depend on the size of its
 /// batch, on its neighbours or on the number of workers (`batchingDoesNotChangeLogits` checks it).
 ///
-/// Activations, features and padding scratch live in buffers allocated once for
-/// `maxBatchSize`; `logits(for:batchSize:into:)` allocates nothing but what the head needs.
+/// Buffers are allocated once: the batch is handed between phases in two buffers sized for
+/// `maxBatchSize` samples of the largest phase boundary (for cnn-small the 3,136 pooled
+/// features, not the 25,088 of the first convolution's output), and each worker keeps one
+/// sample's activations in buffers of its own. `logits(for:batchSize:into:)` allocates nothing
+/// but what the head needs.
 ///
 /// Not thread-safe: one caller at a time (a model instance of the batcher owns an engine).
 public final class InferenceEngine {
@@ -40,21 +43,21 @@ public final class InferenceEngine {
     private let routes: [(source: Buffer, target: Buffer)]
     private let head: any ClassificationHead
     private let inputSize: Int
-    /// The largest per-sample activation of any step.
-    private let sampleStride: Int
-    /// Activation buffers of maxBatchSize × sampleStride elements: two alternate as step
-    /// input/output; a network with residual blocks has two more for a block's intermediate and
-    /// shortcut. Sample i starts at `i × sampleStride` in each, so workers never share memory.
-    private let arena: UnsafeMutablePointer<Float>
-    private let bufferSize: Int
-    private let bufferCount: Int
+    /// Elements per sample in the batch buffers: the largest output of a batch-wide step or of
+    /// the last step of a per-sample run.
+    private let batchStride: Int
+    /// Two buffers of maxBatchSize × batchStride elements, where phases hand the batch over:
+    /// a per-sample run reads one and writes the other, and so does a batch-wide step.
+    private let batchBuffers: UnsafeMutablePointer<Float>
     /// The head's input, [maxBatchSize, N].
     private let features: UnsafeMutablePointer<Float>
-    /// Per-worker scratch for padded convolution inputs and Winograd transforms.
+    /// Per-worker activations of one sample inside a per-sample run, and padding and Winograd
+    /// scratch: they stay in the worker's cache from one sample to the next.
     private let workspaces: [InferenceWorkspace]
 
-    /// A step's operand: the caller's input rows or one of the two alternating arena buffers.
-    private enum Buffer { case input, first, second }
+    /// A step's operand: the caller's input rows, a batch buffer (sample i at i × batchStride),
+    /// or one of the worker's own buffers (one sample at a time).
+    private enum Buffer: Equatable { case input, batchFirst, batchSecond, workerFirst, workerSecond }
 
     /// Compiles `network` for batches of up to `maxBatchSize` samples, split over up to
     /// `workers` threads.
@@ -69,7 +72,8 @@ public final class InferenceEngine {
             throw NumericsError.invalidSpec("workers must be in 1…256, got \(workers)")
         }
         let compiled = try Self.compile(network)
-        self.steps = compiled.steps
+        let steps = compiled.steps
+        self.steps = steps
         self.head = network.head
         self.maxBatchSize = maxBatchSize
         self.workers = workers
@@ -77,29 +81,43 @@ public final class InferenceEngine {
         self.inputSize = network.inputShape.reduce(1, *)
         self.featureCount = compiled.featureCount
         self.classes = network.classes
-        self.sampleStride = compiled.largest
-        self.bufferSize = compiled.largest * maxBatchSize
+        // A per-sample run goes batch buffer → worker buffers → the other batch buffer; a
+        // batch-wide step from one batch buffer to the other.
         var routes: [(source: Buffer, target: Buffer)] = []
-        var source = Buffer.input
-        for _ in compiled.steps {
-            let target: Buffer = source == .first ? .second : .first
-            routes.append((source, target))
-            source = target
+        var batchSource = Buffer.input, stride = 1
+        var index = 0
+        while index < steps.count {
+            let batchTarget: Buffer = batchSource == .batchFirst ? .batchSecond : .batchFirst
+            var end = index + 1
+            if !steps[index].isBatchWide {
+                while end < steps.count && !steps[end].isBatchWide { end += 1 }
+            }
+            var source = batchSource
+            for step in index..<end {
+                let target: Buffer = step == end - 1 ? batchTarget : (source == .workerFirst ? .workerSecond : .workerFirst)
+                routes.append((source, target))
+                source = target
+            }
+            stride = max(stride, steps[end - 1].outputSize)
+            batchSource = batchTarget
+            index = end
         }
         self.routes = routes
-        // Residual blocks need the two scratch buffers; plain chains only the alternating pair.
-        let hasResidual = steps.contains { if case .residual = $0 { return true } else { return false } }
-        self.bufferCount = hasResidual ? 4 : 2
-        let capacity = bufferCount * bufferSize
-        self.arena = .allocate(capacity: capacity)
-        self.arena.initialize(repeating: 0, count: capacity)
+        self.batchStride = stride
+        let capacity = 2 * stride * maxBatchSize
+        self.batchBuffers = .allocate(capacity: capacity)
+        self.batchBuffers.initialize(repeating: 0, count: capacity)
         self.features = .allocate(capacity: maxBatchSize * compiled.featureCount)
         self.features.initialize(repeating: 0, count: maxBatchSize * compiled.featureCount)
-        self.workspaces = (0..<min(workers, maxBatchSize)).map { _ in InferenceWorkspace(scratch: compiled.scratch) }
+        // Residual blocks need the two scratch buffers; plain chains only the alternating pair.
+        let hasResidual = steps.contains { if case .residual = $0 { return true } else { return false } }
+        self.workspaces = (0..<min(workers, maxBatchSize)).map { _ in
+            InferenceWorkspace(activations: compiled.largest, residual: hasResidual, scratch: compiled.scratch)
+        }
     }
 
     deinit {
-        arena.deallocate()
+        batchBuffers.deallocate()
         features.deallocate()
     }
 
@@ -155,12 +173,15 @@ public final class InferenceEngine {
         head.infer(features, batch: batchSize, into: out)
     }
 
-    /// Where sample 0 of `buffer` starts, and how far apart its samples are.
-    private func operand(_ buffer: Buffer, input: UnsafePointer<Float>) -> (UnsafeMutablePointer<Float>, Int) {
+    /// Where sample 0 of `buffer` starts, and how far apart its samples are (0 for a worker's
+    /// own buffers, which hold one sample at a time).
+    private func operand(_ buffer: Buffer, input: UnsafePointer<Float>, worker: Int = 0) -> (UnsafeMutablePointer<Float>, Int) {
         switch buffer {
         case .input: (UnsafeMutablePointer(mutating: input), inputSize)
-        case .first: (arena, sampleStride)
-        case .second: (arena + bufferSize, sampleStride)
+        case .batchFirst: (batchBuffers, batchStride)
+        case .batchSecond: (batchBuffers + maxBatchSize * batchStride, batchStride)
+        case .workerFirst: (workspaces[worker].first, 0)
+        case .workerSecond: (workspaces[worker].second, 0)
         }
     }
 
@@ -170,17 +191,15 @@ public final class InferenceEngine {
         let threads = min(workspaces.count, batch)
         let next = Atomic<Int>(0)
         let work = { (worker: Int) in
+            let workspace = self.workspaces[worker]
             while true {
                 let sample = next.wrappingAdd(1, ordering: .relaxed).oldValue
                 guard sample < batch else { break }
-                // Only residual steps use the scratch pair, and the arena has it exactly when there are some.
-                let scratch1 = self.bufferCount == 4 ? self.arena + 2 * self.bufferSize + sample * self.sampleStride : self.arena
-                let scratch2 = self.bufferCount == 4 ? self.arena + 3 * self.bufferSize + sample * self.sampleStride : self.arena
                 for index in range {
-                    let (source, sourceStride) = self.operand(self.routes[index].source, input: input)
-                    let (target, targetStride) = self.operand(self.routes[index].target, input: input)
+                    let (source, sourceStride) = self.operand(self.routes[index].source, input: input, worker: worker)
+                    let (target, targetStride) = self.operand(self.routes[index].target, input: input, worker: worker)
                     self.steps[index].run(source + sample * sourceStride, into: target + sample * targetStride,
-                                          scratch1: scratch1, scratch2: scratch2, workspace: self.workspaces[worker])
+                                          scratch1: workspace.scratch1, scratch2: workspace.scratch2, workspace: workspace)
                 }
             }
         }

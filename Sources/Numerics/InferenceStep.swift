@@ -101,6 +101,21 @@ enum InferenceStep {
                             into: target, outStride: targetStride, blocks: blocks)
     }
 
+    /// Elements of one sample's output.
+    var outputSize: Int {
+        switch self {
+        case let .toChannelsLast(channels, spatial), let .toPlanar(channels, spatial): channels * spatial
+        case let .convolution(conv): conv.outputSize
+        case let .dense(weights, _): weights.outputs
+        case let .affine(scale, _, spatial, _): scale.count * spatial
+        case let .relu(count): count
+        case let .maxPool(kernel, stride, channels, height, width):
+            channels * ((height - kernel) / stride + 1) * ((width - kernel) / stride + 1)
+        case let .globalAveragePool(channels, _): channels
+        case let .residual(_, second, _): second.outputSize
+        }
+    }
+
     /// Output blocks a batch-wide step can share out among workers (1 for per-sample steps).
     var blockCount: Int {
         if case let .dense(weights, _) = self { return weights.blocks } else { return 1 }
