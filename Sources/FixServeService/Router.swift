@@ -22,16 +22,30 @@ struct Router<Handler> {
     }
 
     private var routes: [(method: String, segments: [Segment], literals: Int, handler: Handler)] = []
+    /// Routes without parameters by their canonical path ("/v2/health/live"): a probe or a
+    /// metadata poll is found by one lookup instead of a scan of every pattern.
+    private var exact: [String: [Int]] = [:]
 
     mutating func add(_ method: String, _ pattern: String, _ handler: Handler) {
         let segments = pattern.split(separator: "/").map { piece -> Segment in
             piece.hasPrefix("{") && piece.hasSuffix("}") ? .parameter(String(piece.dropFirst().dropLast())) : .literal(String(piece))
         }
         let literals = segments.filter { if case .literal = $0 { return true } else { return false } }.count
+        if literals == segments.count {
+            exact["/" + segments.map { if case .literal(let text) = $0 { text } else { "" } }.joined(separator: "/"), default: []]
+                .append(routes.count)
+        }
         routes.append((method, segments, literals, handler))
     }
 
     func match(method: String, path: String) -> Result<Match, MissError> {
+        // A parameterless route has the most literals of any route its path matches, so it wins
+        // whenever its method does; other cases (wrong method, odd slashes) take the scan.
+        if let candidates = exact[path] {
+            for index in candidates where routes[index].method == method || (method == "HEAD" && routes[index].method == "GET") {
+                return .success(Match(handler: routes[index].handler, parameters: [:]))
+            }
+        }
         let pieces = Self.segments(of: path)
         var allowed: [String] = []
         var best: Int?
