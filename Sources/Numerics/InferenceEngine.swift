@@ -41,6 +41,9 @@ public final class InferenceEngine {
     private let steps: [InferenceStep]
     /// Where each step reads and writes.
     private let routes: [(source: Buffer, target: Buffer)]
+    /// The steps in the order they run as phases: runs of per-sample steps, and batch-wide steps
+    /// one at a time.
+    private let phases: [Range<Int>]
     private let head: any ClassificationHead
     private let inputSize: Int
     /// Elements per sample in the batch buffers: the largest output of a batch-wide step or of
@@ -84,6 +87,7 @@ public final class InferenceEngine {
         // A per-sample run goes batch buffer → worker buffers → the other batch buffer; a
         // batch-wide step from one batch buffer to the other.
         var routes: [(source: Buffer, target: Buffer)] = []
+        var phases: [Range<Int>] = []
         var batchSource = Buffer.input, stride = 1
         var index = 0
         while index < steps.count {
@@ -99,10 +103,12 @@ public final class InferenceEngine {
                 source = target
             }
             stride = max(stride, steps[end - 1].outputSize)
+            phases.append(index..<end)
             batchSource = batchTarget
             index = end
         }
         self.routes = routes
+        self.phases = phases
         self.batchStride = stride
         let capacity = 2 * stride * maxBatchSize
         self.batchBuffers = .allocate(capacity: capacity)
@@ -153,16 +159,11 @@ public final class InferenceEngine {
         guard output.count >= batchSize * classes, let out = output.baseAddress else {
             throw NumericsError.invalidInput("room for \(output.count) logits, need \(batchSize * classes)")
         }
-        var start = 0
-        while start < steps.count {
-            if steps[start].isBatchWide {
-                runBatchWide(start, input: base, batch: batchSize)
-                start += 1
+        for phase in phases {
+            if steps[phase.lowerBound].isBatchWide {
+                runBatchWide(phase.lowerBound, input: base, batch: batchSize)
             } else {
-                var end = start + 1
-                while end < steps.count && !steps[end].isBatchWide { end += 1 }
-                runPerSample(start..<end, input: base, batch: batchSize)
-                start = end
+                runPerSample(phase, input: base, batch: batchSize)
             }
         }
         let last = routes.last?.target ?? .input
