@@ -22,11 +22,7 @@ struct EngineBenchmark: ParsableCommand {
 
     func run() throws {
         BLAS.threadCount = 1
-        let folder = URL(fileURLWithPath: models).appendingPathComponent(model)
-        guard let version = try StoredModel.existingVersions(in: folder).max() else {
-            throw ValidationError("no versions of \(model) in \(models)")
-        }
-        let stored = try StoredModel.load(from: folder.appendingPathComponent(String(version)))
+        let stored = try StoredModel.newest(model, in: models)
         let network = try stored.makeNetwork()
         let rowSize = stored.manifest.input.shape.reduce(1, *), classes = stored.manifest.head.classes
         var generator = SeededGenerator(seed: 7)
@@ -36,7 +32,8 @@ struct EngineBenchmark: ParsableCommand {
                 let engine = try InferenceEngine(network: network, maxBatchSize: batch, workers: threadCount)
                 let input = (0..<(batch * rowSize)).map { _ in Float(generator.nextGaussian()) }
                 var output = [Float](repeating: 0, count: batch * classes)
-                let (wall, cpu) = Self.measure(runs: runs, leastNanoseconds: UInt64(runMilliseconds) * 1_000_000) {
+                let stopwatch = Stopwatch(runs: runs, minimumRunNanoseconds: UInt64(runMilliseconds) * 1_000_000)
+                let (wall, cpu) = stopwatch.medianWallAndCPUNanoseconds {
                     input.withUnsafeBufferPointer { x in
                         output.withUnsafeMutableBufferPointer { try! engine.logits(for: x, batchSize: batch, into: $0) }
                     }
@@ -45,34 +42,5 @@ struct EngineBenchmark: ParsableCommand {
                              model, threadCount, batch, Double(batch) / (wall / 1e9), wall / 1e3, cpu / 1e3 / Double(batch)))
             }
         }
-    }
-
-    /// Median wall-clock and process CPU nanoseconds per call over `runs` runs, each repeating
-    /// the call until it lasts `leastNanoseconds`. CPU time is the steadier figure on a shared
-    /// machine: time spent preempted does not count.
-    static func measure(runs: Int, leastNanoseconds: UInt64, _ body: () -> Void) -> (wall: Double, cpu: Double) {
-        body()
-        var repetitions = 1
-        while true {
-            let start = DispatchTime.now().uptimeNanoseconds
-            for _ in 0..<repetitions { body() }
-            let elapsed = DispatchTime.now().uptimeNanoseconds - start
-            if elapsed >= leastNanoseconds || repetitions >= 1 << 24 { break }
-            repetitions *= max(2, Int(leastNanoseconds / max(elapsed, 1)) + 1)
-        }
-        var walls: [Double] = [], cpus: [Double] = []
-        for _ in 0..<runs {
-            let (start, cpuStart) = (DispatchTime.now().uptimeNanoseconds, processCPUNanoseconds())
-            for _ in 0..<repetitions { body() }
-            walls.append(Double(DispatchTime.now().uptimeNanoseconds - start) / Double(repetitions))
-            cpus.append(Double(processCPUNanoseconds() - cpuStart) / Double(repetitions))
-        }
-        return (walls.sorted()[runs / 2], cpus.sorted()[runs / 2])
-    }
-
-    private static func processCPUNanoseconds() -> UInt64 {
-        var time = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
-        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
 }

@@ -24,11 +24,7 @@ struct OfflineInferenceBenchmark: ParsableCommand {
 
     func run() throws {
         BLAS.threadCount = 1
-        let folder = URL(fileURLWithPath: models).appendingPathComponent(model)
-        guard let version = try StoredModel.existingVersions(in: folder).max() else {
-            throw ValidationError("no versions of \(model) in \(models)")
-        }
-        let stored = try StoredModel.load(from: folder.appendingPathComponent(String(version)))
+        let stored = try StoredModel.newest(model, in: models)
         let network = try stored.makeNetwork()
         let engine = try InferenceEngine(network: network, maxBatchSize: batch, workers: threads)
         let single = try InferenceEngine(network: network, maxBatchSize: 1)

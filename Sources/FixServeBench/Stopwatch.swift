@@ -1,4 +1,5 @@
 import Dispatch
+import Glibc
 
 /// Median wall-clock time per call of a closure: each run repeats the call enough times to last
 /// at least `minimumRunNanoseconds`, and the median over `runs` runs is reported.
@@ -17,6 +18,25 @@ struct Stopwatch {
             }
         }
         return samples.map { $0.sorted()[$0.count / 2] }
+    }
+
+    /// The median wall-clock and process CPU nanoseconds per call of `body`. CPU time is the
+    /// steadier figure on a shared machine: time spent preempted does not count.
+    func medianWallAndCPUNanoseconds(_ body: () -> Void) -> (wall: Double, cpu: Double) {
+        let repetitions = calibrate(body)
+        var walls: [Double] = [], cpus: [Double] = []
+        for _ in 0..<runs {
+            let cpuStart = Self.processCPUNanoseconds()
+            walls.append(Double(time(repetitions, body)) / Double(repetitions))
+            cpus.append(Double(Self.processCPUNanoseconds() - cpuStart) / Double(repetitions))
+        }
+        return (walls.sorted()[runs / 2], cpus.sorted()[runs / 2])
+    }
+
+    private static func processCPUNanoseconds() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
 
     /// How many calls make one run last at least the minimum.
