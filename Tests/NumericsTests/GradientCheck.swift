@@ -96,3 +96,11 @@ func randomTensor(_ shape: [Int], seed: UInt64, scale: Float = 1) -> Tensor {
     var generator = SeededGenerator(seed: seed)
     return Tensor(shape: shape, data: (0..<shape.reduce(1, *)).map { _ in Float(generator.nextGaussian()) * scale })
 }
+
+/// max |a − b| / max |b|: how far a fast path's logits are from the reference's, relative to
+/// the largest reference logit.
+func relativeDifference(_ a: Tensor, _ b: Tensor) -> Double {
+    let largest = b.data.map { abs(Double($0)) }.max() ?? 0
+    let difference = zip(a.data, b.data).map { abs(Double($0) - Double($1)) }.max() ?? 0
+    return difference / max(largest, 1e-12)
+}

@@ -2,13 +2,6 @@ import Testing
 @testable import Numerics
 
 @Suite struct InferenceEngineTests {
-    /// max |a − b| / max |b|: folding BatchNorm changes rounding only.
-    private func relativeDifference(_ a: Tensor, _ b: Tensor) -> Double {
-        let largest = b.data.map { abs(Double($0)) }.max() ?? 0
-        let difference = zip(a.data, b.data).map { abs(Double($0) - Double($1)) }.max() ?? 0
-        return difference / max(largest, 1e-12)
-    }
-
     @Test func foldedConvolutionAndBatchNormMatchTheLayers() throws {
         let specs: [LayerSpec] = [
             .conv2d(inChannels: 3, outChannels: 6, kernel: 3, stride: 2, padding: 1, bias: true),

@@ -7,12 +7,6 @@ import Testing
 /// batch 1 and several workers. Tolerance: 1e-4 of the largest logit (Winograd's transforms and
 /// the folded BatchNorm change rounding only).
 @Suite struct InferenceKernelTests {
-    private func relativeDifference(_ a: Tensor, _ b: Tensor) -> Double {
-        let largest = b.data.map { abs(Double($0)) }.max() ?? 0
-        let difference = zip(a.data, b.data).map { abs(Double($0) - Double($1)) }.max() ?? 0
-        return difference / max(largest, 1e-12)
-    }
-
     private func check(_ specs: [LayerSpec], inputShape: [Int], batch: Int, workers: Int,
                        sourceLocation: SourceLocation = #_sourceLocation) throws {
         let network = try TestNetworks.make(specs, inputShape: inputShape, classes: 7)
