@@ -2,14 +2,18 @@ import Dispatch
 import Foundation
 
 /// Gathers concurrent requests for one model into batched forward passes, like Triton's dynamic
-/// batcher.
+/// batcher, and owns the batches' buffers.
 ///
-/// A request adds its rows under a lock and waits for its own results. When a model instance is
-/// idle, the oldest whole requests (at most `maxBatchSize` rows) form a batch that runs on the
-/// compute queue (at most `instances` batches at once), and each request gets the rows that are
-/// its own. While a batch is computing, new requests gather; when it ends, the same thread runs
-/// the next batch from them at once. A failing batch fails only its own requests.
-public final class DynamicBatcher<Row: Sendable, Result: Sendable>: @unchecked Sendable {
+/// A request names how many rows it has and how to write them; it adds itself under a lock and
+/// waits for its own results. When a model instance is idle, the oldest whole requests (at most
+/// `maxBatchSize` rows) form a batch. Its requests then write their rows straight into that
+/// instance's input buffer (decoding an image there, say), the batch computes into the
+/// instance's output buffer, and each request reads its results as a view of that buffer: a row
+/// is written once and never copied. At most `instances` batches compute at once. While a
+/// batch is computing, new requests gather; when it ends, the same thread runs the next batch
+/// from them at once. A request whose rows cannot be written, or a failing batch, fails only
+/// its own requests.
+public final class DynamicBatcher: @unchecked Sendable {
     /// Limits of one batcher.
     public struct Settings: Sendable, Equatable {
         /// The most rows in one compute call.
@@ -41,26 +45,69 @@ public final class DynamicBatcher<Row: Sendable, Result: Sendable>: @unchecked S
         public var computeSeconds: Double
     }
 
-    /// Runs one batch on model instance `instance` (0 ..< `instances`; no two batches share one):
-    /// rows in, one result per row out, same order.
-    public typealias Compute = @Sendable (_ rows: [Row], _ instance: Int) throws -> [Result]
+    /// One request's results: a view of the batch's output, valid only during the completion.
+    public struct Answer {
+        /// `rows × resultSize` values, row-major.
+        public let results: UnsafeBufferPointer<Float>
+        public let rows: Int
+        public let resultSize: Int
+        /// How long writing the request's rows took (decoding, normalising), in nanoseconds.
+        public let preparationNanoseconds: UInt64
 
-    /// How a request hears of its rows' results (or why there are none); called once, on the
-    /// compute queue or on the submitting thread when the request is refused.
-    public typealias Completion = @Sendable (Swift.Result<[Result], Error>) -> Void
+        /// The results of row `index`.
+        public func row(_ index: Int) -> UnsafeBufferPointer<Float> {
+            UnsafeBufferPointer(rebasing: results[index * resultSize..<(index + 1) * resultSize])
+        }
+    }
+
+    /// Writes one request's rows into its part of the batch input (`rows × rowSize` floats);
+    /// runs on the thread that runs the batch. What it throws fails only its request.
+    public typealias RowWriter = @Sendable (UnsafeMutableBufferPointer<Float>) throws -> Void
+
+    /// How a request hears of its results (or why there are none); called once, on the thread
+    /// that ran its batch, or on the submitting thread when the request is refused.
+    public typealias Completion = @Sendable (Swift.Result<Answer, Error>) -> Void
+
+    /// Runs one batch on model instance `instance` (0 ..< `instances`; no two batches share
+    /// one): `rows` rows of `input` in, `rows × resultSize` values written to `output`.
+    public typealias Compute = @Sendable (
+        _ input: UnsafeBufferPointer<Float>, _ rows: Int, _ output: UnsafeMutableBufferPointer<Float>, _ instance: Int
+    ) throws -> Void
+
+    /// Where a batch that a submission forms may run.
+    public enum Placement: Sendable {
+        /// Always on the compute queue: the caller's thread must not wait (a connection's queue
+        /// while the server is busy).
+        case computeQueue
+        /// On the submitting thread when nothing else computes or waits (an idle server: one
+        /// request, no hand-off to another thread and back), else on the compute queue. For
+        /// connection queues: a single batch keeps a connection's loop for one forward pass at most.
+        case callerWhenIdle
+        /// On the submitting thread whenever an instance is idle; the submitter already runs on
+        /// the compute queue.
+        case caller
+    }
 
     private struct Pending {
-        var rows: [Row]
+        var rows: Int
+        var write: RowWriter
         var enqueued: DispatchTime
         var completion: Completion
     }
 
     public let settings: Settings
+    /// Floats per input row and per result row.
+    public let rowSize: Int
+    public let resultSize: Int
     private let compute: Compute
     private let onBatch: @Sendable (BatchReport) -> Void
     private let computeQueue: DispatchQueue
     /// Fires the max-queue-delay flushes.
     private let timers: DispatchQueue
+    /// Each instance's input and output, `maxBatchSize` rows each; only the batch holding the
+    /// instance touches them.
+    private let inputs: [UnsafeMutableBufferPointer<Float>]
+    private let outputs: [UnsafeMutableBufferPointer<Float>]
     /// Guards everything below. Requests enqueue under it on their own thread: no hop to a
     /// batcher thread stands between a request and its compute.
     private let lock = NSLock()
@@ -72,41 +119,68 @@ public final class DynamicBatcher<Row: Sendable, Result: Sendable>: @unchecked S
     private var closed = false
 
     /// - Parameters:
+    ///   - rowSize: floats in one input row; `resultSize`: in one result row.
     ///   - computeQueue: where batches run; never a connection's queue.
-    ///   - onBatch: called after each batch, on the compute queue, before its requests are answered.
+    ///   - onBatch: called after each batch, on the thread that ran it, before its requests are answered.
     public init(
-        label: String, settings: Settings, computeQueue: DispatchQueue,
+        label: String, settings: Settings, rowSize: Int, resultSize: Int, computeQueue: DispatchQueue,
         onBatch: @escaping @Sendable (BatchReport) -> Void = { _ in }, compute: @escaping Compute
     ) {
+        precondition(rowSize > 0 && resultSize > 0, "rows and results need at least one value")
         self.settings = settings
+        self.rowSize = rowSize
+        self.resultSize = resultSize
         self.compute = compute
         self.onBatch = onBatch
         self.computeQueue = computeQueue
         self.timers = DispatchQueue(label: "fixserve.batcher.\(label)")
         self.idleInstances = Array((0..<settings.instances).reversed())
+        func buffers(_ size: Int) -> [UnsafeMutableBufferPointer<Float>] {
+            (0..<settings.instances).map { _ in
+                let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: settings.maxBatchSize * size)
+                buffer.initialize(repeating: 0)
+                return buffer
+            }
+        }
+        inputs = buffers(rowSize)
+        outputs = buffers(resultSize)
+    }
+
+    deinit {
+        inputs.forEach { $0.deallocate() }
+        outputs.forEach { $0.deallocate() }
     }
 
     /// The number of rows waiting (not yet computing).
     public var queueDepth: Int { lock.withLock { pendingRows } }
 
-    /// Submits the rows of one request and waits for their results.
-    ///
-    /// - Throws: `BatcherError.batchTooLarge` when the request alone exceeds the maximum batch size,
-    ///   `.queueFull` when the queue cannot take it, `.closed` after `close()`, or what the compute threw.
-    public func submit(_ rows: [Row]) async throws -> [Result] {
-        try await withCheckedThrowingContinuation { continuation in
-            submit(rows) { continuation.resume(with: $0) }
+    /// Submits one request of `rows` rows, written by `write` once its batch is taken;
+    /// `completion` gets their results or `BatcherError.batchTooLarge` (the request alone
+    /// exceeds the maximum batch size), `.queueFull`, `.closed` after `close()`, or what `write`
+    /// or the compute threw.
+    public func submit(rows: Int, placement: Placement = .computeQueue, write: @escaping RowWriter,
+                       completion: @escaping Completion) {
+        guard rows > 0 else { return completion(.failure(BatcherError.empty)) }
+        guard rows <= settings.maxBatchSize else {
+            return completion(.failure(BatcherError.batchTooLarge(rows: rows, maxBatchSize: settings.maxBatchSize)))
         }
+        enqueue(Pending(rows: rows, write: write, enqueued: .now(), completion: completion), placement: placement)
     }
 
-    /// Submits the rows of one request; `completion` gets their results, or the error `submit`
-    /// would throw. For callers that answer from a callback rather than a task.
-    public func submit(_ rows: [Row], completion: @escaping Completion) {
-        guard !rows.isEmpty else { return completion(.success([])) }
-        guard rows.count <= settings.maxBatchSize else {
-            return completion(.failure(BatcherError.batchTooLarge(rows: rows.count, maxBatchSize: settings.maxBatchSize)))
+    /// Submits rows already in memory and waits for a copy of their results: for callers
+    /// outside the request path (benchmarks, tests).
+    public func submit(_ rows: [[Float]]) async throws -> [[Float]] {
+        let size = rowSize
+        return try await withCheckedThrowingContinuation { continuation in
+            submit(rows: rows.count, write: { buffer in
+                for (i, row) in rows.enumerated() {
+                    guard row.count == size else { throw BatcherError.rowSizeMismatch(expected: size, actual: row.count) }
+                    _ = UnsafeMutableBufferPointer(rebasing: buffer[i * size..<(i + 1) * size]).initialize(from: row)
+                }
+            }) { result in
+                continuation.resume(with: result.map { answer in (0..<answer.rows).map { Array(answer.row($0)) } })
+            }
         }
-        enqueue(Pending(rows: rows, enqueued: .now(), completion: completion))
     }
 
     /// Refuses new requests; those already queued still run.
@@ -116,19 +190,20 @@ public final class DynamicBatcher<Row: Sendable, Result: Sendable>: @unchecked S
 
     // MARK: - Scheduling
 
-    private func enqueue(_ request: Pending) {
+    private func enqueue(_ request: Pending, placement: Placement) {
         lock.lock()
         if closed {
             lock.unlock()
             return request.completion(.failure(BatcherError.closed))
         }
-        if pendingRows + request.rows.count > settings.maxQueueSize {
+        if pendingRows + request.rows > settings.maxQueueSize {
             let queued = pendingRows
             lock.unlock()
             return request.completion(.failure(BatcherError.queueFull(queued: queued, maxQueueSize: settings.maxQueueSize)))
         }
+        let idle = idleInstances.count == settings.instances && pending.isEmpty
         pending.append(request)
-        pendingRows += request.rows.count
+        pendingRows += request.rows
         var batch: Batch?
         if idleInstances.isEmpty {
             // A running batch's completion forms the next one.
@@ -139,7 +214,12 @@ public final class DynamicBatcher<Row: Sendable, Result: Sendable>: @unchecked S
             timers.asyncAfter(deadline: .now() + .microseconds(settings.maxQueueDelayMicroseconds)) { self.flush() }
         }
         lock.unlock()
-        if let batch { computeQueue.async { self.run(batch) } }
+        guard let batch else { return }
+        switch placement {
+        case .caller: run(batch)
+        case .callerWhenIdle where idle: runOnce(batch)
+        default: computeQueue.async { self.run(batch) }
+        }
     }
 
     private func flush() {
@@ -160,8 +240,8 @@ public final class DynamicBatcher<Row: Sendable, Result: Sendable>: @unchecked S
     private func takeBatch() -> Batch {
         var count = 0
         var rows = 0
-        while count < pending.count, rows + pending[count].rows.count <= settings.maxBatchSize {
-            rows += pending[count].rows.count
+        while count < pending.count, rows + pending[count].rows <= settings.maxBatchSize {
+            rows += pending[count].rows
             count += 1
         }
         let taken = Array(pending.prefix(count))
@@ -170,7 +250,7 @@ public final class DynamicBatcher<Row: Sendable, Result: Sendable>: @unchecked S
         return Batch(requests: taken, instance: idleInstances.removeLast(), started: .now())
     }
 
-    /// Computes batches on one instance until none is waiting; runs on the compute queue.
+    /// Computes batches on one instance until none is waiting.
     private func run(_ first: Batch) {
         var next: Batch? = first
         while let batch = next {
@@ -184,54 +264,79 @@ public final class DynamicBatcher<Row: Sendable, Result: Sendable>: @unchecked S
         }
     }
 
+    /// Computes `batch` on this thread; what gathered meanwhile goes to the compute queue, so
+    /// the caller's thread is back after one batch.
+    private func runOnce(_ batch: Batch) {
+        execute(batch)
+        let next: Batch? = lock.withLock {
+            idleInstances.append(batch.instance)
+            return pending.isEmpty ? nil : takeBatch()
+        }
+        if let next { computeQueue.async { self.run(next) } }
+    }
+
     private func execute(_ batch: Batch) {
-        let taken = batch.requests
-        let batchRows = taken.count == 1 ? taken[0].rows : taken.flatMap(\.rows)
+        let input = inputs[batch.instance], output = outputs[batch.instance]
+        // Each request writes its rows after the previous one's; one that fails is answered
+        // now and leaves no gap.
+        var written: [(request: Pending, offset: Int, nanoseconds: UInt64)] = []
+        written.reserveCapacity(batch.requests.count)
+        var rows = 0
+        for request in batch.requests {
+            let start = DispatchTime.now()
+            do {
+                try request.write(UnsafeMutableBufferPointer(rebasing: input[rows * rowSize..<(rows + request.rows) * rowSize]))
+                written.append((request, rows, start.nanoseconds()))
+                rows += request.rows
+            } catch {
+                request.completion(.failure(error))
+            }
+        }
+        guard rows > 0 else { return }
         let computeStart = DispatchTime.now()
-        let outcome = Swift.Result { try self.compute(batchRows, batch.instance) }
-        let computeSeconds = seconds(from: computeStart, to: .now())
+        let outcome = Swift.Result {
+            try compute(UnsafeBufferPointer(rebasing: input[0..<rows * rowSize]), rows,
+                        UnsafeMutableBufferPointer(rebasing: output[0..<rows * resultSize]), batch.instance)
+        }
         // Recorded before anyone is answered: a client that reads the statistics right after its
         // answer must find its batch counted.
         onBatch(BatchReport(
-            rows: batchRows.count, requests: taken.count,
-            queueSeconds: taken.map { seconds(from: $0.enqueued, to: batch.started) },
-            computeSeconds: computeSeconds))
+            rows: rows, requests: written.count,
+            queueSeconds: written.map { Double($0.request.enqueued.nanoseconds(until: batch.started)) / 1e9 },
+            computeSeconds: Double(computeStart.nanoseconds()) / 1e9))
         switch outcome {
-        case .success(let results) where results.count == batchRows.count:
-            var offset = 0
-            for request in taken {
-                request.completion(.success(Array(results[offset..<offset + request.rows.count])))
-                offset += request.rows.count
+        case .success:
+            let results = UnsafeBufferPointer(output)
+            for (request, offset, nanoseconds) in written {
+                request.completion(.success(Answer(
+                    results: UnsafeBufferPointer(rebasing: results[offset * resultSize..<(offset + request.rows) * resultSize]),
+                    rows: request.rows, resultSize: resultSize, preparationNanoseconds: nanoseconds)))
             }
-        case .success(let results):
-            let error = BatcherError.resultCountMismatch(expected: batchRows.count, actual: results.count)
-            taken.forEach { $0.completion(.failure(error)) }
         case .failure(let error):
-            taken.forEach { $0.completion(.failure(error)) }
+            written.forEach { $0.request.completion(.failure(error)) }
         }
     }
 }
 
 /// Why the batcher refused or failed a request.
 public enum BatcherError: Error, Equatable, CustomStringConvertible {
+    case empty
     case batchTooLarge(rows: Int, maxBatchSize: Int)
     case queueFull(queued: Int, maxQueueSize: Int)
     case closed
-    case resultCountMismatch(expected: Int, actual: Int)
+    case rowSizeMismatch(expected: Int, actual: Int)
 
     public var description: String {
         switch self {
+        case .empty:
+            return "the input holds no samples (batch size 0)"
         case let .batchTooLarge(rows, max):
             return "the request holds \(rows) inputs, more than the model's maximum batch size \(max)"
         case let .queueFull(queued, max):
             return "the model's queue is full (\(queued) of \(max) inputs waiting); retry later"
         case .closed: return "the model is being unloaded"
-        case let .resultCountMismatch(expected, actual):
-            return "the model returned \(actual) results for \(expected) inputs"
+        case let .rowSizeMismatch(expected, actual):
+            return "an input row holds \(actual) values; the model takes \(expected)"
         }
     }
-}
-
-private func seconds(from start: DispatchTime, to end: DispatchTime) -> Double {
-    Double(end.uptimeNanoseconds &- start.uptimeNanoseconds) / 1e9
 }

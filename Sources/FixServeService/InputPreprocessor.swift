@@ -15,6 +15,8 @@ public struct InputPreprocessor: Sendable {
     /// How encoded images of another size are brought to height × width.
     public let resize: ModelInput.ResizePolicy
     public let imageLimits: ImageLimits
+    /// The normalisation's lookup table, made once per model.
+    private let normalizer: PixelNormalizer
 
     public init(
         channels: Int, height: Int, width: Int, normalization: Normalization,
@@ -26,6 +28,7 @@ public struct InputPreprocessor: Sendable {
         self.normalization = normalization
         self.resize = resize
         self.imageLimits = imageLimits
+        self.normalizer = PixelNormalizer(mean: normalization.mean, std: normalization.std)
     }
 
     /// The colour mode images are converted to.
@@ -34,35 +37,66 @@ public struct InputPreprocessor: Sendable {
     /// The number of floats in one row.
     public var rowSize: Int { channels * height * width }
 
-    /// The rows of an input tensor.
+    /// The number of rows (samples) in an input tensor, after checking that its shape fits the
+    /// model: what a request must know before it joins a batch.
     ///
-    /// - Throws: `ServiceError` (400) saying which dimension or element is wrong.
-    public func rows(shape: [Int], data: TensorData) throws -> [[Float]] {
+    /// - Throws: `ServiceError` (400) saying which dimension is wrong.
+    public func rowCount(shape: [Int], data: TensorData) throws -> Int {
         switch data {
-        case .fp32(let values):
+        case .fp32:
             guard shape.count == 4, shape[1] == channels, shape[2] == height, shape[3] == width else {
                 throw ServiceError.badRequest(
                     "FP32 input must have shape [batch, \(channels), \(height), \(width)] (normalised CHW), got \(shape)")
             }
-            return (0..<shape[0]).map { Array(values[$0 * rowSize..<($0 + 1) * rowSize]) }
-        case .uint8(let pixels):
+        case .uint8:
             let hwc = shape.count == 4 && shape[3] == channels
             let hw = shape.count == 3 && channels == 1
             guard (hwc || hw), shape[1] == height, shape[2] == width else {
                 let expected = channels == 1 ? "[batch, \(height), \(width)] or [batch, \(height), \(width), 1]" : "[batch, \(height), \(width), \(channels)]"
                 throw ServiceError.badRequest("UINT8 input must have shape \(expected) (raw pixels), got \(shape)")
             }
-            let perImage = height * width * channels
-            return try (0..<shape[0]).map { b in
-                let image = try Image(width: width, height: height, mode: mode,
-                                      pixels: Array(pixels[b * perImage..<(b + 1) * perImage]))
-                return normalized(image)
-            }
-        case .bytes(let encoded):
+        case .bytes:
             guard shape.count == 1 || (shape.count == 2 && shape[1] == 1) else {
                 throw ServiceError.badRequest("BYTES input must have shape [batch] (one encoded image each), got \(shape)")
             }
-            return try encoded.enumerated().map { index, bytes in try row(fromEncodedImage: bytes, index: index) }
+        }
+        return shape[0]
+    }
+
+    /// Writes the rows of an input tensor whose shape `rowCount(shape:data:)` accepted into
+    /// `output` (`rows × rowSize` floats): FP32 copied, UINT8 normalised, BYTES decoded and
+    /// normalised, each straight into its row.
+    ///
+    /// - Throws: `ServiceError` 400 (413 for an image too large) naming the image at fault.
+    public func write(_ data: TensorData, into output: UnsafeMutableBufferPointer<Float>) throws {
+        let size = rowSize, rows = output.count / size
+        // The request decoder has checked the element count against the shape; a mismatch here
+        // would write past the request's rows.
+        let fits: Bool
+        switch data {
+        case .fp32(let values): fits = values.count == rows * size
+        case .uint8(let pixels): fits = pixels.count == rows * size
+        case .bytes(let encoded): fits = encoded.count == rows
+        }
+        guard fits, output.count == rows * size else {
+            throw ServiceError.badRequest("the input's data does not fill its shape (\(rows) samples of \(size) values)")
+        }
+        switch data {
+        case .fp32(let values):
+            _ = output.initialize(from: values)
+        case .uint8(let pixels):
+            // Each image HWC → CHW on its own: the planes of one sample must not span two.
+            pixels.withUnsafeBufferPointer { pixels in
+                for row in 0..<rows {
+                    normalizer.write(UnsafeBufferPointer(rebasing: pixels[row * size..<(row + 1) * size]),
+                                     into: UnsafeMutableBufferPointer(rebasing: output[row * size..<(row + 1) * size]))
+                }
+            }
+        case .bytes(let encoded):
+            for (index, bytes) in encoded.enumerated() {
+                try write(encodedImage: bytes, index: index,
+                          into: UnsafeMutableBufferPointer(rebasing: output[index * size..<(index + 1) * size]))
+            }
         }
     }
 
@@ -70,10 +104,20 @@ public struct InputPreprocessor: Sendable {
     ///
     /// - Throws: `ServiceError` 400 with the decoder's reason (413 when the image is too large).
     public func row(fromEncodedImage bytes: [UInt8], index: Int? = nil) throws -> [Float] {
+        var row = [Float](repeating: 0, count: rowSize)
+        try row.withUnsafeMutableBufferPointer { try write(encodedImage: bytes, index: index, into: $0) }
+        return row
+    }
+
+    /// Decodes an encoded PNG or JPEG image, fits it to the model and writes it as one
+    /// normalised row into `output` (`rowSize` floats).
+    ///
+    /// - Throws: `ServiceError` 400 with the decoder's reason (413 when the image is too large).
+    public func write(encodedImage bytes: [UInt8], index: Int? = nil, into output: UnsafeMutableBufferPointer<Float>) throws {
         let which = index.map { "image \($0)" } ?? "the image"
         do {
             let image = try ImageDecoder.decode(bytes, limits: imageLimits)
-            return normalized(try fitted(image, which: which))
+            normalizer.write(try fitted(image, which: which), into: output)
         } catch let error as ImageError {
             switch error {
             case .encodedDataTooLarge, .tooManyPixels:
@@ -110,9 +154,5 @@ public struct InputPreprocessor: Sendable {
             }
             return try Image(width: width, height: height, mode: mode, pixels: pixels)
         }
-    }
-
-    private func normalized(_ image: Image) -> [Float] {
-        image.normalizedCHW(mean: normalization.mean, std: normalization.std)
     }
 }

@@ -133,9 +133,10 @@ extension ModelService {
         return try .json(["model_stats": stats])
     }
 
-    /// Open Inference Protocol inference: the request is decoded on the caller's thread;
-    /// `completion` gets the response on the compute queue once the rows' batch has run, or the
-    /// error at once.
+    /// Open Inference Protocol inference. Runs on a worker thread (the request's JSON and binary
+    /// data are decoded here), whose batch, when an instance is idle, computes on the same
+    /// thread; `completion` gets the response from the thread that ran the batch, or the error
+    /// at once. Encoded images are decoded straight into the batch's input.
     func infer(_ request: HTTPRequest, _ parameters: [String: String],
                completion: @escaping @Sendable (Result<HTTPResponse, Error>) -> Void) {
         let model: LoadedModel<ServedModel>
@@ -150,7 +151,7 @@ extension ModelService {
             statistics.recordFailure(totalNanoseconds: started.nanoseconds())
             completion(.failure(error))
         }
-        let decoded: InferenceRequest, rows: [[Float]]
+        let decoded: InferenceRequest, input: InferenceRequest.Input, rows: Int
         do {
             var headerLength: Int?
             if let text = request.headers["inference-header-content-length"] {
@@ -160,24 +161,28 @@ extension ModelService {
                 headerLength = value
             }
             decoded = try InferenceRequest.decode(body: request.body, headerLength: headerLength)
-            guard decoded.inputs.count == 1, let input = decoded.inputs.first, input.name == "input" else {
+            guard decoded.inputs.count == 1, let only = decoded.inputs.first, only.name == "input" else {
                 throw ServiceError.badRequest(
                     "this model takes exactly one input named \"input\", got \(decoded.inputs.map { "\"\($0.name)\"" }.joined(separator: ", "))")
             }
-            rows = try model.runtime.preprocessor.rows(shape: input.shape, data: input.data)
-            guard !rows.isEmpty else { throw ServiceError.badRequest("the input holds no samples (batch size 0)") }
+            input = only
+            rows = try model.runtime.preprocessor.rowCount(shape: input.shape, data: input.data)
         } catch {
             return fail(error)
         }
-        let preprocessed = DispatchTime.now()
+        let decodedNanoseconds = started.nanoseconds()
         let (name, version, labels) = (model.name, String(model.version), model.manifest.labels)
-        model.runtime.infer(rows) { result in
+        let preprocessor = model.runtime.preprocessor
+        model.runtime.infer(rows: rows, placement: .caller, write: { buffer in
+            try preprocessor.write(input.data, into: buffer)
+        }) { result in
             do {
-                let outputs = try Self.outputs(for: decoded, logits: try result.get(), labels: labels)
+                let answer = try result.get()
+                let outputs = try Self.outputs(for: decoded, answer: answer, labels: labels)
                 let response = InferenceResponse(modelName: name, modelVersion: version, id: decoded.id, outputs: outputs)
                 let (body, jsonLength) = response.encoded()
-                statistics.recordSuccess(
-                    totalNanoseconds: started.nanoseconds(), preprocessingNanoseconds: started.nanoseconds(until: preprocessed))
+                statistics.recordSuccess(totalNanoseconds: started.nanoseconds(),
+                                         preprocessingNanoseconds: decodedNanoseconds + answer.preparationNanoseconds)
                 var headers: HTTPHeaders = ["content-type": jsonLength == nil ? "application/json" : "application/octet-stream"]
                 if let jsonLength { headers.add(name: "inference-header-content-length", value: String(jsonLength)) }
                 completion(.success(HTTPResponse(status: 200, headers: headers, body: .bytes(body))))
@@ -187,29 +192,44 @@ extension ModelService {
         }
     }
 
-    /// The requested outputs (all, as JSON, when none are named).
-    static func outputs(for request: InferenceRequest, logits: [[Float]], labels: [String]) throws -> [InferenceResponse.Output] {
-        let classes = logits.first?.count ?? labels.count
+    /// The requested outputs (all, as JSON, when none are named), from a batch's view of the
+    /// request's logits.
+    static func outputs(for request: InferenceRequest, answer: DynamicBatcher.Answer, labels: [String]) throws -> [InferenceResponse.Output] {
+        let classes = answer.resultSize
         let requested = request.outputs.isEmpty
             ? [InferenceRequest.Output(name: "logits", binary: request.binaryOutputsByDefault, classification: nil),
                InferenceRequest.Output(name: "probabilities", binary: request.binaryOutputsByDefault, classification: nil)]
             : request.outputs
         return try requested.map { output in
-            let values: [[Float]]
+            var values: [Float]
             switch output.name {
-            case "logits": values = logits
-            case "probabilities": values = logits.map(Softmax.probabilities)
+            case "logits":
+                values = Array(answer.results)
+            case "probabilities":
+                values = [Float](repeating: 0, count: answer.results.count)
+                values.withUnsafeMutableBufferPointer { out in
+                    for row in 0..<answer.rows {
+                        _ = Softmax.probabilities(answer.row(row), into: UnsafeMutableBufferPointer(rebasing: out[row * classes..<(row + 1) * classes]))
+                    }
+                }
             default:
                 throw ServiceError.badRequest("unknown output \"\(output.name)\"; this model has \"logits\" and \"probabilities\"")
             }
             if let k = output.classification {
                 let top = min(k, classes)
-                let strings = values.map { row in
-                    TopK.indices(of: row, count: top).map { Array("\(row[$0]):\($0):\(labels[$0])".utf8) }
+                var strings: [[UInt8]] = []
+                strings.reserveCapacity(answer.rows * top)
+                values.withUnsafeBufferPointer { values in
+                    for row in 0..<answer.rows {
+                        let scores = UnsafeBufferPointer(rebasing: values[row * classes..<(row + 1) * classes])
+                        for index in TopK.indices(of: scores, count: top) {
+                            strings.append(Array("\(scores[index]):\(index):\(labels[index])".utf8))
+                        }
+                    }
                 }
-                return .init(name: output.name, shape: [values.count, top], data: .bytes(strings.flatMap { $0 }), binary: output.binary)
+                return .init(name: output.name, shape: [answer.rows, top], data: .bytes(strings), binary: output.binary)
             }
-            return .init(name: output.name, shape: [values.count, classes], data: .fp32(values.flatMap { $0 }), binary: output.binary)
+            return .init(name: output.name, shape: [answer.rows, classes], data: .fp32(values), binary: output.binary)
         }
     }
 }

@@ -14,46 +14,44 @@ extension ModelService {
     /// Classifies one image sent as the raw body (image/png, image/jpeg, application/octet-stream)
     /// or as the multipart form field `data` (or `file`); answers the top 5 as {label: probability}.
     ///
-    /// Decoding runs on the caller's thread; `completion` gets the response on the compute queue
-    /// once the image's batch has run, or the error at once.
+    /// On the caller's (connection's) thread only the route's O(1) checks run: the model, the
+    /// media type. The image is found in a form, decoded and normalised straight into the
+    /// batch's input when its batch is taken; `completion` gets the response from the thread
+    /// that ran the batch (the caller's own when the server was idle), or the error at once.
     func predict(_ request: HTTPRequest, _ parameters: [String: String],
                  completion: @escaping @Sendable (Result<HTTPResponse, Error>) -> Void) {
-        let model: LoadedModel<ServedModel>, image: [UInt8]
+        let model: LoadedModel<ServedModel>, source: ImageSource
         do {
             model = try served(parameters)
-            image = try Self.imageBytes(of: request)
+            source = try Self.imageSource(of: request)
         } catch {
             return completion(.failure(error))
         }
         let started = DispatchTime.now()
         let statistics = model.runtime.statistics
-        let row: [Float]
-        do {
-            row = try model.runtime.preprocessor.row(fromEncodedImage: image)
-        } catch {
-            statistics.recordFailure(totalNanoseconds: started.nanoseconds())
-            return completion(.failure(error))
-        }
-        let preprocessed = DispatchTime.now()
+        let preprocessor = model.runtime.preprocessor
         let labels = model.manifest.labels
-        model.runtime.infer([row]) { result in
-            guard case .success(let rows) = result, let logits = rows.first else {
+        model.runtime.infer(rows: 1, placement: .callerWhenIdle, write: { row in
+            try preprocessor.write(encodedImage: try source.imageBytes(), into: row)
+        }) { result in
+            switch result {
+            case .success(let answer):
+                statistics.recordSuccess(totalNanoseconds: started.nanoseconds(), preprocessingNanoseconds: answer.preparationNanoseconds)
+                completion(.success(HTTPResponse(status: 200, headers: ["content-type": "application/json"],
+                                                 body: .bytes(Self.topClassesJSON(logits: answer.row(0), labels: labels)))))
+            case .failure(let error):
                 statistics.recordFailure(totalNanoseconds: started.nanoseconds())
-                if case .failure(let error) = result { return completion(.failure(error)) }
-                return completion(.failure(ServiceError.internalError("the model returned no result")))
+                completion(.failure(error))
             }
-            statistics.recordSuccess(totalNanoseconds: started.nanoseconds(),
-                                     preprocessingNanoseconds: started.nanoseconds(until: preprocessed))
-            completion(.success(HTTPResponse(status: 200, headers: ["content-type": "application/json"],
-                                             body: .bytes(Self.topClassesJSON(logits: logits, labels: labels)))))
         }
     }
 
     /// `{label: probability, …}` for the 5 most probable classes, keys in descending probability
     /// as TorchServe's image classifier prints them; written straight into bytes, as it runs
     /// once per answered image.
-    static func topClassesJSON(logits: [Float], labels: [String], count: Int = 5) -> [UInt8] {
-        let probabilities = Softmax.probabilities(logits)
+    static func topClassesJSON(logits: UnsafeBufferPointer<Float>, labels: [String], count: Int = 5) -> [UInt8] {
+        var probabilities = [Float](repeating: 0, count: logits.count)
+        probabilities.withUnsafeMutableBufferPointer { _ = Softmax.probabilities(logits, into: $0) }
         var body: [UInt8] = [UInt8(ascii: "{")]
         body.reserveCapacity(32 * count)
         for (rank, index) in TopK.indices(of: probabilities, count: count).enumerated() {
@@ -78,19 +76,35 @@ extension ModelService {
         return type.utf8.contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") } ? type.lowercased() : String(type)
     }
 
-    /// The encoded image in a predictions request.
-    static func imageBytes(of request: HTTPRequest) throws -> [UInt8] {
+    /// Where a predictions request holds its image: the body itself, or a field of a form.
+    enum ImageSource: Sendable {
+        case body([UInt8])
+        case form(body: [UInt8], boundary: String)
+
+        /// The encoded image; a form is parsed here, off the connection's thread.
+        func imageBytes() throws -> [UInt8] {
+            switch self {
+            case .body(let bytes):
+                return bytes
+            case .form(let body, let boundary):
+                let form = try MultipartForm(body: body, boundary: boundary)
+                guard let part = form.parts.first(where: { $0.name == "data" }) ?? form.parts.first(where: { $0.name == "file" }) else {
+                    throw ServiceError.badRequest("the form has no field \"data\" holding the image (fields: \(form.parts.compactMap(\.name)))")
+                }
+                guard !part.body.isEmpty else { throw ServiceError.badRequest("the form field \"data\" is empty") }
+                return Array(part.body)
+            }
+        }
+    }
+
+    /// Where the image of a predictions request is, from its headers.
+    static func imageSource(of request: HTTPRequest) throws -> ImageSource {
         let mediaType = Self.mediaType(of: request.headers["content-type"] ?? "application/octet-stream")
         if mediaType == "multipart/form-data" {
             guard let boundary = MultipartForm.boundary(fromContentType: request.headers["content-type"] ?? "") else {
                 throw ServiceError.badRequest("multipart/form-data needs a boundary parameter")
             }
-            let form = try MultipartForm(body: request.body, boundary: boundary)
-            guard let part = form.parts.first(where: { $0.name == "data" }) ?? form.parts.first(where: { $0.name == "file" }) else {
-                throw ServiceError.badRequest("the form has no field \"data\" holding the image (fields: \(form.parts.compactMap(\.name)))")
-            }
-            guard !part.body.isEmpty else { throw ServiceError.badRequest("the form field \"data\" is empty") }
-            return Array(part.body)
+            return .form(body: request.body, boundary: boundary)
         }
         guard ["image/png", "image/jpeg", "image/jpg", "application/octet-stream", "image/*"].contains(mediaType)
                 || mediaType.isEmpty else {
@@ -98,6 +112,6 @@ extension ModelService {
                 "content type \"\(mediaType)\" is not supported; send image/png, image/jpeg, application/octet-stream or multipart/form-data")
         }
         guard !request.body.isEmpty else { throw ServiceError.badRequest("the request body is empty; send a PNG or JPEG image") }
-        return request.body
+        return .body(request.body)
     }
 }

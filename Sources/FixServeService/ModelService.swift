@@ -4,22 +4,36 @@ import HTTPServer
 import LinearAlgebra
 import Logging
 import ModelStore
+import Synchronization
 
 /// FixServe's API on the HTTP transport: Open Inference Protocol v2, TorchServe-style predictions,
 /// model info, training jobs, health and metrics.
 ///
 /// Handlers throw `ServiceError` (or an error of a lower layer that `ServiceError.from` maps);
-/// `respond(to:)` is the one place errors become `{"error": "…"}` responses.
+/// `answer(_:deliver:)` is the one place errors become `{"error": "…"}` responses.
 public final class ModelService: HTTPResponder, @unchecked Sendable {
-    typealias ImmediateHandler = @Sendable (ModelService, HTTPRequest, [String: String]) throws -> HTTPResponse
-    typealias Completion = @Sendable (Result<HTTPResponse, Error>) -> Void
-    typealias DeferredHandler = @Sendable (ModelService, HTTPRequest, [String: String], @escaping Completion) -> Void
+    /// How a handler answers: once, now or later, from any thread.
+    typealias Reply = @Sendable (Result<HTTPResponse, Error>) -> Void
+    /// The one shape of every route's handler.
+    typealias Handler = @Sendable (ModelService, HTTPRequest, [String: String], @escaping Reply) -> Void
 
-    /// How a route answers: on the connection's queue at once, or later through a callback (the
-    /// batcher's). Neither needs a task.
-    enum RouteHandler {
-        case immediate(ImmediateHandler)
-        case deferred(DeferredHandler)
+    /// Where a route's handler runs.
+    enum Placement {
+        /// On the connection's queue: O(1) lookups and constant answers only, since the
+        /// connection's loop (and every connection on it) waits while it runs.
+        case connection
+        /// On the compute queue: decoding a request that then joins a batch, which computes on
+        /// the same thread when an instance is idle.
+        case compute
+        /// On the background queue: work that scans, reads or writes files, compiles engines or
+        /// encodes larger documents, so a slow request never stalls a connection's loop.
+        case background
+    }
+
+    struct Route {
+        var pattern: String
+        var placement: Placement
+        var handler: Handler
     }
 
     public let configuration: ServiceConfiguration
@@ -28,7 +42,9 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
     let metrics: ServiceMetrics
     let logger: Logger
     let computeQueue: DispatchQueue
-    private var router = Router<(route: String, handler: RouteHandler)>()
+    /// Where `.background` routes run.
+    let backgroundQueue = DispatchQueue(label: "fixserve.service.background", qos: .utility, attributes: .concurrent)
+    private var router = Router<Route>()
     private let inFlight = ManagedCounter()
     /// Readiness beyond the models: false once the transport starts shutting down.
     public var transportIsReady: @Sendable () -> Bool = { true }
@@ -87,11 +103,16 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
     }
 
     private func registerRoutes() {
-        func add(_ method: String, _ pattern: String, _ handler: @escaping ImmediateHandler) {
-            router.add(method, pattern, (pattern, .immediate(handler)))
+        /// A route that answers from its return value.
+        func add(_ method: String, _ pattern: String, on placement: Placement = .connection,
+                 _ answer: @escaping @Sendable (ModelService, HTTPRequest, [String: String]) throws -> HTTPResponse) {
+            router.add(method, pattern, Route(pattern: pattern, placement: placement) { service, request, parameters, reply in
+                reply(Result { try answer(service, request, parameters) })
+            })
         }
-        func addDeferred(_ method: String, _ pattern: String, _ handler: @escaping DeferredHandler) {
-            router.add(method, pattern, (pattern, .deferred(handler)))
+        /// A route that answers through `reply`, later (once its batch has run).
+        func add(_ method: String, _ pattern: String, on placement: Placement, later handler: @escaping Handler) {
+            router.add(method, pattern, Route(pattern: pattern, placement: placement, handler: handler))
         }
         // Open Inference Protocol v2 (KServe / Triton REST).
         add("GET", "/v2", { s, _, _ in try s.serverMetadata() })
@@ -101,39 +122,39 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         add("GET", "/v2/models/{model}/versions/{version}", { s, _, p in try s.modelMetadata(p) })
         add("GET", "/v2/models/{model}/ready", { s, _, p in try s.modelReady(p) })
         add("GET", "/v2/models/{model}/versions/{version}/ready", { s, _, p in try s.modelReady(p) })
-        add("GET", "/v2/models/{model}/config", { s, _, p in try s.modelConfig(p) })
-        add("GET", "/v2/models/{model}/versions/{version}/config", { s, _, p in try s.modelConfig(p) })
-        add("GET", "/v2/models/{model}/stats", { s, _, p in try s.modelStats(p) })
-        add("GET", "/v2/models/{model}/versions/{version}/stats", { s, _, p in try s.modelStats(p) })
-        add("GET", "/v2/models/stats", { s, _, _ in try s.modelStats([:]) })
-        addDeferred("POST", "/v2/models/{model}/infer", { s, r, p, done in s.infer(r, p, completion: done) })
-        addDeferred("POST", "/v2/models/{model}/versions/{version}/infer", { s, r, p, done in s.infer(r, p, completion: done) })
-        add("POST", "/v2/repository/index", { s, _, _ in try s.repositoryIndex() })
-        add("POST", "/v2/repository/models/{model}/load", { s, r, p in try s.loadModel(r, p) })
-        add("POST", "/v2/repository/models/{model}/unload", { s, r, p in try s.unloadModel(r, p) })
-        // TorchServe-style.
+        add("GET", "/v2/models/{model}/config", on: .background, { s, _, p in try s.modelConfig(p) })
+        add("GET", "/v2/models/{model}/versions/{version}/config", on: .background, { s, _, p in try s.modelConfig(p) })
+        add("GET", "/v2/models/{model}/stats", on: .background, { s, _, p in try s.modelStats(p) })
+        add("GET", "/v2/models/{model}/versions/{version}/stats", on: .background, { s, _, p in try s.modelStats(p) })
+        add("GET", "/v2/models/stats", on: .background, { s, _, _ in try s.modelStats([:]) })
+        add("POST", "/v2/models/{model}/infer", on: .compute, later: { s, r, p, reply in s.infer(r, p, completion: reply) })
+        add("POST", "/v2/models/{model}/versions/{version}/infer", on: .compute, later: { s, r, p, reply in s.infer(r, p, completion: reply) })
+        add("POST", "/v2/repository/index", on: .background, { s, _, _ in try s.repositoryIndex() })
+        add("POST", "/v2/repository/models/{model}/load", on: .background, { s, r, p in try s.loadModel(r, p) })
+        add("POST", "/v2/repository/models/{model}/unload", on: .background, { s, r, p in try s.unloadModel(r, p) })
+        // TorchServe-style. A prediction's image is decoded in its batch, so the route itself is O(1).
         add("GET", "/ping", { s, _, _ in s.ping() })
-        addDeferred("POST", "/predictions/{model}", { s, r, p, done in s.predict(r, p, completion: done) })
-        addDeferred("POST", "/predictions/{model}/{version}", { s, r, p, done in s.predict(r, p, completion: done) })
+        add("POST", "/predictions/{model}", on: .connection, later: { s, r, p, reply in s.predict(r, p, completion: reply) })
+        add("POST", "/predictions/{model}/{version}", on: .connection, later: { s, r, p, reply in s.predict(r, p, completion: reply) })
         // TorchServe takes PUT too, which is what `curl -T image.png` sends.
-        addDeferred("PUT", "/predictions/{model}", { s, r, p, done in s.predict(r, p, completion: done) })
-        addDeferred("PUT", "/predictions/{model}/{version}", { s, r, p, done in s.predict(r, p, completion: done) })
+        add("PUT", "/predictions/{model}", on: .connection, later: { s, r, p, reply in s.predict(r, p, completion: reply) })
+        add("PUT", "/predictions/{model}/{version}", on: .connection, later: { s, r, p, reply in s.predict(r, p, completion: reply) })
         // FixServe's own.
-        add("GET", "/v1/models", { s, _, _ in try s.modelList() })
-        add("GET", "/v1/models/{model}", { s, _, p in try s.modelInfo(p) })
-        add("POST", "/v1/training/jobs", { s, r, _ in try s.submitTrainingJob(r) })
-        add("GET", "/v1/training/jobs", { s, _, _ in try s.trainingJobs() })
-        add("GET", "/v1/training/jobs/{job}", { s, _, p in try s.trainingJob(p) })
-        add("DELETE", "/v1/training/jobs/{job}", { s, _, p in try s.cancelTrainingJob(p) })
-        add("GET", "/v1/training/jobs/{job}/events", { s, _, p in try s.trainingEvents(p) })
-        add("GET", "/metrics", { s, _, _ in s.prometheusMetrics() })
-        // The web page and its two files.
+        add("GET", "/v1/models", on: .background, { s, _, _ in try s.modelList() })
+        add("GET", "/v1/models/{model}", on: .background, { s, _, p in try s.modelInfo(p) })
+        add("POST", "/v1/training/jobs", on: .background, { s, r, _ in try s.submitTrainingJob(r) })
+        add("GET", "/v1/training/jobs", on: .background, { s, _, _ in try s.trainingJobs() })
+        add("GET", "/v1/training/jobs/{job}", on: .background, { s, _, p in try s.trainingJob(p) })
+        add("DELETE", "/v1/training/jobs/{job}", on: .background, { s, _, p in try s.cancelTrainingJob(p) })
+        add("GET", "/v1/training/jobs/{job}/events", on: .background, { s, _, p in try s.trainingEvents(p) })
+        add("GET", "/metrics", on: .background, { s, _, _ in s.prometheusMetrics() })
+        // The web page and its two files: constants.
         add("GET", "/", { s, _, _ in s.webPage() })
         add("GET", "/web/{asset}", { s, _, p in try s.webAsset(p) })
     }
 
-    /// Answers every request through `promise`, with no task: at once for routes that need no
-    /// waiting (and unknown ones), from the batcher's callback for inference and predictions.
+    /// Answers every request through `promise`, with no task: on the connection's thread for
+    /// O(1) routes, from the compute or background queue for the others.
     public func respond(to request: HTTPRequest, promise: HTTPResponsePromise) -> Bool {
         answer(request) { promise.fulfil($0) }
         return true
@@ -146,34 +167,28 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         }
     }
 
-    /// Routes `request` and hands its response, errors already turned into JSON, to `deliver`:
-    /// on this thread for immediate routes, from the batcher's callback for deferred ones.
+    /// Routes `request` and hands its response, errors already turned into JSON, to `deliver`,
+    /// from wherever the route's handler answers.
     private func answer(_ request: HTTPRequest, deliver: @escaping @Sendable (HTTPResponse) -> Void) {
         let started = DispatchTime.now()
         switch router.match(method: request.method, path: request.path) {
         case .success(let match):
-            let route = match.handler.route
-            switch match.handler.handler {
-            case .immediate(let handler):
+            let route = match.handler
+            let parameters = match.parameters
+            inFlight.add(1)
+            let reply: Reply = { [self] result in
                 let response: HTTPResponse
-                do {
-                    response = try handler(self, request, match.parameters)
-                } catch {
-                    response = Self.errorResponse(for: error, logger: logger, request: request)
+                switch result {
+                case .success(let answer): response = answer
+                case .failure(let error): response = Self.errorResponse(for: error, logger: logger, request: request)
                 }
-                deliver(finished(response, route: route, started: started))
-            case .deferred(let handler):
-                inFlight.add(1)
-                let logger = self.logger
-                handler(self, request, match.parameters) { [self] result in
-                    let response: HTTPResponse
-                    switch result {
-                    case .success(let answer): response = answer
-                    case .failure(let error): response = Self.errorResponse(for: error, logger: logger, request: request)
-                    }
-                    inFlight.add(-1)
-                    deliver(finished(response, route: route, started: started))
-                }
+                inFlight.add(-1)
+                deliver(finished(response, route: route.pattern, started: started))
+            }
+            switch route.placement {
+            case .connection: route.handler(self, request, parameters, reply)
+            case .compute: computeQueue.async { route.handler(self, request, parameters, reply) }
+            case .background: backgroundQueue.async { route.handler(self, request, parameters, reply) }
             }
         case .failure(let miss):
             deliver(finished(Self.response(for: miss.miss, request), route: "unmatched", started: started))
@@ -186,7 +201,7 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         return response
     }
 
-    private static func response(for miss: Router<(route: String, handler: RouteHandler)>.Miss, _ request: HTTPRequest) -> HTTPResponse {
+    private static func response(for miss: Router<Route>.Miss, _ request: HTTPRequest) -> HTTPResponse {
         switch miss {
         case .notFound:
             return .error(404, "no route for \(request.method) \(request.path)")
@@ -218,11 +233,10 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
 }
 
 /// A counter several threads update.
-final class ManagedCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
-    func add(_ n: Int) { lock.withLock { count += n } }
-    var value: Int { lock.withLock { count } }
+final class ManagedCounter: Sendable {
+    private let count = Atomic<Int>(0)
+    func add(_ n: Int) { count.add(n, ordering: .relaxed) }
+    var value: Int { count.load(ordering: .relaxed) }
 }
 
 /// A weak reference that closures created before the referent can capture.

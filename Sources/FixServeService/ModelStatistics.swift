@@ -44,7 +44,7 @@ public final class ModelStatistics: @unchecked Sendable {
         }
     }
 
-    func recordBatch(_ report: DynamicBatcher<[Float], [Float]>.BatchReport) {
+    func recordBatch(_ report: DynamicBatcher.BatchReport) {
         lock.withLock {
             state.executionCount += 1
             state.inferenceCount += UInt64(report.rows)

@@ -9,7 +9,7 @@ public struct ServiceConfiguration: Sendable {
     /// Where `folder:` training data sets are looked up; nil refuses them.
     public var dataRoot: URL?
     /// Batching for models without a config.json.
-    public var batching: DynamicBatcher<[Float], [Float]>.Settings
+    public var batching: DynamicBatcher.Settings
     /// How often the repository is checked for new versions, in seconds; 0 disables polling.
     public var pollInterval: TimeInterval
     /// The most training jobs waiting to start.
@@ -24,7 +24,7 @@ public struct ServiceConfiguration: Sendable {
 
     public init(
         modelsDirectory: URL, stateDirectory: URL, dataRoot: URL? = nil,
-        batching: DynamicBatcher<[Float], [Float]>.Settings = .init(),
+        batching: DynamicBatcher.Settings = .init(),
         pollInterval: TimeInterval = 2, maxQueuedTrainingJobs: Int = 16, maxFinishedTrainingJobs: Int = 100,
         computeThreads: Int = 1
     ) {

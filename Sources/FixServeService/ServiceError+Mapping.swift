@@ -16,9 +16,8 @@ extension ServiceError {
             return error
         case let error as BatcherError:
             switch error {
-            case .batchTooLarge: return .badRequest(error.description)
+            case .empty, .batchTooLarge, .rowSizeMismatch: return .badRequest(error.description)
             case .queueFull, .closed: return .unavailable(error.description)
-            case .resultCountMismatch: return .internalError(error.description)
             }
         case let error as ImageError:
             return from(error)

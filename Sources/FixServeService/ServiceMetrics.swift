@@ -37,7 +37,7 @@ struct ServiceMetrics {
         registry.observe("fixserve_request_duration_seconds", rendered: "{route=\"\(route)\"}", seconds)
     }
 
-    func batchFinished(model: String, version: Int, report: DynamicBatcher<[Float], [Float]>.BatchReport) {
+    func batchFinished(model: String, version: Int, report: DynamicBatcher.BatchReport) {
         // Labels rendered once per batch, and every request's wait recorded under one lock.
         let byModel = MetricsRegistry.render(sorted: [("model", model)])
         registry.observe("fixserve_batch_size", rendered: byModel, Double(report.rows))

@@ -3,24 +3,12 @@ extension Image {
     /// `(pixel / 255 − mean[c]) / std[c]`.
     ///
     /// `output` must hold exactly `mode.channels × height × width` elements and `mean`, `std`
-    /// one entry per channel with every `std` positive; these are programmer errors.
+    /// one entry per channel with every `std` positive; these are programmer errors. Callers that
+    /// normalise many images keep a `PixelNormalizer` instead of building its table each time.
     public func writeNormalizedCHW(into output: UnsafeMutableBufferPointer<Float>, mean: [Float], std: [Float]) {
         let channels = mode.channels, area = width * height
         precondition(output.count == channels * area, "output holds \(output.count) floats, need \(channels * area)")
-        precondition(mean.count == channels && std.count == channels, "need \(channels) means and stds")
-        precondition(std.allSatisfy { $0 > 0 }, "standard deviations must be positive")
-        // A table per channel is faster than arithmetic per pixel, and uses the exact
-        // expression of the training batches, so serving sees bit-identical inputs.
-        var table = [Float](repeating: 0, count: 256)
-        pixels.withUnsafeBufferPointer { src in
-            for c in 0..<channels {
-                for v in 0..<256 { table[v] = (Float(v) / 255 - mean[c]) / std[c] }
-                let plane = c * area
-                table.withUnsafeBufferPointer { table in
-                    for p in 0..<area { output[plane + p] = table[Int(src[p * channels + c])] }
-                }
-            }
-        }
+        PixelNormalizer(mean: mean, std: std).write(self, into: output)
     }
 
     /// The image as planar normalised Float32 CHW values; see `writeNormalizedCHW(into:mean:std:)`.

@@ -3,6 +3,34 @@ import Foundation
 import Testing
 @testable import FixServeService
 
+/// A batcher over rows of one value whose compute maps each value through `transform`
+/// (after `before`), as the tests' models.
+private func makeBatcher(
+    _ settings: DynamicBatcher.Settings, queue: DispatchQueue, sizes: BatchSizes? = nil,
+    before: @escaping @Sendable ([Float], Int) throws -> Void = { _, _ in },
+    transform: @escaping @Sendable (Float) -> Float = { $0 }
+) -> DynamicBatcher {
+    DynamicBatcher(label: "t", settings: settings, rowSize: 1, resultSize: 1, computeQueue: queue,
+                   onBatch: { sizes?.append($0.rows) }) { input, rows, output, instance in
+        try before(Array(input), instance)
+        for i in 0..<rows { output[i] = transform(input[i]) }
+    }
+}
+
+extension DynamicBatcher {
+    /// Submits values as rows of one; `completion` gets a copy of the results.
+    fileprivate func submit(_ values: [Int], placement: Placement = .computeQueue,
+                            completion: @escaping @Sendable (Result<[Int], Error>) -> Void) {
+        submit(rows: values.count, placement: placement, write: { buffer in
+            for (i, v) in values.enumerated() { buffer[i] = Float(v) }
+        }) { result in completion(result.map { answer in answer.results.map { Int($0) } }) }
+    }
+
+    fileprivate func submit(_ values: [Int]) async throws -> [Int] {
+        try await submit(values.map { [Float($0)] }).map { Int($0[0]) }
+    }
+}
+
 @Suite struct DynamicBatcherTests {
     private let compute = DispatchQueue(label: "test.compute")
 
@@ -15,13 +43,8 @@ import Testing
         let gate = Gate()
         // Opened on every path: a failed expectation must not leave computes (and the test) waiting.
         defer { gate.open() }
-        let batcher = DynamicBatcher<Int, Int>(
-            label: "t", settings: .init(maxBatchSize: 16, maxQueueDelayMicroseconds: 0, maxQueueSize: 256),
-            computeQueue: compute, onBatch: { sizes.append($0.rows) }
-        ) { rows, _ in
-            gate.passThrough()
-            return rows.map { $0 * 10 }
-        }
+        let batcher = makeBatcher(.init(maxBatchSize: 16, maxQueueDelayMicroseconds: 0, maxQueueSize: 256),
+                                  queue: compute, sizes: sizes, before: { _, _ in gate.passThrough() }, transform: { $0 * 10 })
         let answers = Answers()
         batcher.submit([0, 1000]) { answers.record(0, $0) }
         try #require(await eventually { gate.waiting == 1 }, "the first batch never reached its compute")
@@ -41,11 +64,9 @@ import Testing
     /// request hears exactly once with its own rows; refusals come through the callback too.
     @Test func callbacksFromManyThreadsEachGetTheirOwnResults() async throws {
         let sizes = BatchSizes()
-        let batcher = DynamicBatcher<Int, Int>(
-            label: "t", settings: .init(maxBatchSize: 8, maxQueueDelayMicroseconds: 0, maxQueueSize: 4096, instances: 2),
-            computeQueue: DispatchQueue(label: "test.compute.concurrent", attributes: .concurrent),
-            onBatch: { sizes.append($0.rows) }
-        ) { rows, _ in rows.map { $0 + 1 } }
+        let batcher = makeBatcher(.init(maxBatchSize: 8, maxQueueDelayMicroseconds: 0, maxQueueSize: 4096, instances: 2),
+                                  queue: DispatchQueue(label: "test.compute.concurrent", attributes: .concurrent),
+                                  sizes: sizes, transform: { $0 + 1 })
         let answers = Answers()
         DispatchQueue.concurrentPerform(iterations: 400) { i in
             batcher.submit([i * 2, i * 2 + 1]) { answers.record(i, $0) }
@@ -64,10 +85,8 @@ import Testing
     @Test func refusesRequestsLargerThanABatchAndAFullQueue() async throws {
         let gate = Gate()
         defer { gate.open() }
-        let batcher = DynamicBatcher<Int, Int>(
-            label: "t", settings: .init(maxBatchSize: 4, maxQueueDelayMicroseconds: 0, maxQueueSize: 4),
-            computeQueue: compute
-        ) { rows, _ in gate.passThrough(); return rows }
+        let batcher = makeBatcher(.init(maxBatchSize: 4, maxQueueDelayMicroseconds: 0, maxQueueSize: 4),
+                                  queue: compute, before: { _, _ in gate.passThrough() })
         await #expect(throws: BatcherError.batchTooLarge(rows: 5, maxBatchSize: 4)) {
             try await batcher.submit([1, 2, 3, 4, 5])
         }
@@ -87,13 +106,70 @@ import Testing
 
     @Test func aFailingBatchFailsOnlyItsOwnRequests() async throws {
         struct Boom: Error {}
-        let batcher = DynamicBatcher<Int, Int>(
-            label: "t", settings: .init(maxBatchSize: 1, maxQueueDelayMicroseconds: 0, maxQueueSize: 8),
-            computeQueue: compute
-        ) { rows, _ in if rows == [13] { throw Boom() }; return rows }
+        let batcher = makeBatcher(.init(maxBatchSize: 1, maxQueueDelayMicroseconds: 0, maxQueueSize: 8),
+                                  queue: compute, before: { rows, _ in if rows == [13] { throw Boom() } })
         await #expect(throws: Boom.self) { try await batcher.submit([13]) }
         #expect(try await batcher.submit([7]) == [7])
     }
+
+    /// A request whose rows cannot be written (a corrupt image, say) fails alone: the requests
+    /// after it in the same batch take its place in the buffer and get their own results.
+    @Test func aRequestThatCannotWriteItsRowsFailsAloneAndLeavesNoGap() async throws {
+        struct Corrupt: Error {}
+        let sizes = BatchSizes()
+        let gate = Gate()
+        defer { gate.open() }
+        let batcher = makeBatcher(.init(maxBatchSize: 8, maxQueueDelayMicroseconds: 0, maxQueueSize: 64),
+                                  queue: compute, sizes: sizes, before: { _, _ in gate.passThrough() }, transform: { $0 * 2 })
+        let answers = Answers()
+        batcher.submit([100]) { answers.record(0, $0) }
+        try #require(await eventually { gate.waiting == 1 }, "the first batch never reached its compute")
+        batcher.submit([1, 2]) { answers.record(1, $0) }
+        batcher.submit(rows: 2, write: { _ in throw Corrupt() }) { result in
+            answers.record(2, result.map { _ in [] })
+        }
+        batcher.submit([3, 4]) { answers.record(3, $0) }
+        gate.open()
+        try #require(await eventually { answers.count == 4 }, "\(answers.count) of 4 requests answered")
+        #expect(answers.value(1) == [2, 4])
+        #expect(answers.error(2) is Corrupt)
+        #expect(answers.value(3) == [6, 8])
+        #expect(sizes.values == [1, 4], "batches: \(sizes.values)")
+    }
+
+    /// `.callerWhenIdle` runs the batch on the submitting thread only when nothing else
+    /// computes or waits; `.computeQueue` never does.
+    @Test func anIdleBatcherRunsTheBatchOnTheCallersThreadWhenAllowed() async throws {
+        let threads = ThreadIDs()
+        let batcher = makeBatcher(.init(maxBatchSize: 4, maxQueueDelayMicroseconds: 0, maxQueueSize: 16),
+                                  queue: DispatchQueue(label: "test.compute.named"),
+                                  before: { _, _ in threads.record(pthread_self()) })
+        let answers = Answers()
+        let caller = Thread {
+            threads.caller = pthread_self()
+            batcher.submit([1], placement: .callerWhenIdle) { answers.record(0, $0) }
+            batcher.submit([2], placement: .computeQueue) { answers.record(1, $0) }
+        }
+        caller.start()
+        try #require(await eventually { answers.count == 2 }, "\(answers.count) of 2 requests answered")
+        #expect(answers.value(0) == [1] && answers.value(1) == [2])
+        let ran = threads.computes
+        #expect(ran.count == 2)
+        #expect(ran.first.map { pthread_equal($0, threads.caller!) != 0 } == true, "the idle batch left the caller's thread")
+        #expect(ran.last.map { pthread_equal($0, threads.caller!) == 0 } == true, "a .computeQueue batch ran on the caller's thread")
+    }
+}
+
+private final class ThreadIDs: @unchecked Sendable {
+    private let lock = NSLock()
+    private var storage: [pthread_t] = []
+    private var callerID: pthread_t?
+    var caller: pthread_t? {
+        get { lock.withLock { callerID } }
+        set { lock.withLock { callerID = newValue } }
+    }
+    func record(_ id: pthread_t) { lock.withLock { storage.append(id) } }
+    var computes: [pthread_t] { lock.withLock { storage } }
 }
 
 /// Holds computes until the test opens it, counting those waiting.
@@ -147,15 +223,15 @@ private final class BatchSizes: @unchecked Sendable {
 @Suite struct DynamicBatcherInstanceTests {
     @Test func twoInstancesComputeTwoBatchesAtOnceNeverSharingAnInstance() async throws {
         let active = ActiveInstances()
-        let batcher = DynamicBatcher<Int, Int>(
-            label: "t", settings: .init(maxBatchSize: 2, maxQueueDelayMicroseconds: 0, maxQueueSize: 256, instances: 2),
-            computeQueue: DispatchQueue(label: "test.compute", attributes: .concurrent)
-        ) { rows, instance in
+        let batcher = makeBatcher(.init(maxBatchSize: 2, maxQueueDelayMicroseconds: 0, maxQueueSize: 256, instances: 2),
+                                  queue: DispatchQueue(label: "test.compute", attributes: .concurrent), before: { _, instance in
             active.enter(instance)
-            Thread.sleep(forTimeInterval: 0.02)
+            // Held until both instances compute at once (bounded), so the outcome does not
+            // depend on how fast the machine starts a second thread.
+            let deadline = Date().addingTimeInterval(10)
+            while active.mostAtOnce < 2, Date() < deadline { Thread.sleep(forTimeInterval: 0.001) }
             active.leave(instance)
-            return rows
-        }
+        })
         try await withThrowingTaskGroup(of: Void.self) { group in
             for i in 0..<16 {
                 group.addTask {
@@ -173,13 +249,15 @@ private final class BatchSizes: @unchecked Sendable {
 private final class ActiveInstances: @unchecked Sendable {
     private let lock = NSLock()
     private var busy: Set<Int> = []
-    private(set) var sharedAnInstance = false
-    private(set) var mostAtOnce = 0
+    private var shared = false
+    private var most = 0
+    var sharedAnInstance: Bool { lock.withLock { shared } }
+    var mostAtOnce: Int { lock.withLock { most } }
     func enter(_ i: Int) {
         lock.withLock {
-            if busy.contains(i) { sharedAnInstance = true }
+            if busy.contains(i) { shared = true }
             busy.insert(i)
-            mostAtOnce = max(mostAtOnce, busy.count)
+            most = max(most, busy.count)
         }
     }
     func leave(_ i: Int) { lock.withLock { _ = busy.remove(i) } }

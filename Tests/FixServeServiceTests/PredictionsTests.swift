@@ -8,7 +8,7 @@ import Numerics
     @Test func answersTheTopFiveAsTorchServeDoes() throws {
         let labels = ["zero", "one", "two \"quoted\"", "three", "four", "five", "six"]
         let logits: [Float] = [0.5, 3, 1, -2, 2, 0, 1]
-        let body = ModelService.topClassesJSON(logits: logits, labels: labels)
+        let body = logits.withUnsafeBufferPointer { ModelService.topClassesJSON(logits: $0, labels: labels) }
         let object = try #require(try JSONSerialization.jsonObject(with: Data(body)) as? [String: Double])
         #expect(Set(object.keys) == ["one", "four", "two \"quoted\"", "six", "zero"])
         let probabilities = Softmax.probabilities(logits)

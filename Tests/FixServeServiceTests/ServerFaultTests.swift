@@ -30,7 +30,7 @@ import Testing
             (ModelStoreError.modelNotFound("x"), 404),
             (ModelStoreError.io(path: "/models/x", problem: "disk full"), 500),
             (BatcherError.queueFull(queued: 4, maxQueueSize: 4), 503),
-            (BatcherError.resultCountMismatch(expected: 2, actual: 1), 500),
+            (BatcherError.empty, 400),
         ]
         for (error, status) in cases {
             let mapped = ServiceError.from(error)

@@ -25,7 +25,7 @@ final class ServiceTestServer {
 
     /// - Parameter prepare: writes more into the models directory (`root/models`) before the
     ///   server scans it, or into `root/state` before the trainer restores its jobs.
-    init(batching: DynamicBatcher<[Float], [Float]>.Settings = .init(maxBatchSize: 64, maxQueueDelayMicroseconds: 2000, maxQueueSize: 1024),
+    init(batching: DynamicBatcher.Settings = .init(maxBatchSize: 64, maxQueueDelayMicroseconds: 2000, maxQueueSize: 1024),
          limits: HTTPServerConfiguration.Limits = .init(), maxFinishedTrainingJobs: Int = 100,
          logger: Logger? = nil, prepare: (URL) throws -> Void = { _ in }) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("fixserve-service-\(UUID().uuidString)")
