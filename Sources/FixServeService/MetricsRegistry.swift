@@ -1,36 +1,67 @@
 import Foundation
 
+import Synchronization
+
 /// Counters, gauges and histograms rendered in the Prometheus text exposition format.
 ///
-/// Thread-safe; every update takes one lock for a few dictionary operations. Families are
-/// declared once with their help text; samples are keyed by their label set.
+/// Thread-safe. Families are declared once with their help text; samples are keyed by their
+/// label set. A path that records the same sample on every request keeps its `Series`: an
+/// update then takes only that series' own lock, with no lookup and no string work.
 public final class MetricsRegistry: @unchecked Sendable {
     public enum Kind: String, Sendable { case counter, gauge, histogram }
 
     /// Label names and values of one sample; rendered sorted by name.
     public typealias Labels = [String: String]
 
+    /// One sample (a label set of a family), updated on its own.
+    public final class Series: Sendable {
+        struct State {
+            var value: Double = 0
+            /// Observations per bucket, not cumulative (rendering sums them); the last is +Inf.
+            var bucketCounts: [UInt64]
+            var count: UInt64 = 0
+        }
+
+        /// The family's upper bounds, ascending; empty for counters and gauges.
+        let buckets: [Double]
+        let state: Mutex<State>
+
+        init(buckets: [Double]) {
+            self.buckets = buckets
+            state = Mutex(State(bucketCounts: Array(repeating: 0, count: buckets.count + 1)))
+        }
+
+        /// Adds `amount` to a counter (or gauge).
+        public func add(_ amount: Double = 1) {
+            state.withLock { $0.value += amount }
+        }
+
+        /// Records one observation in a histogram.
+        public func observe(_ value: Double) {
+            let bucket = buckets.firstIndex { value <= $0 } ?? buckets.count
+            state.withLock {
+                $0.bucketCounts[bucket] += 1
+                $0.count += 1
+                $0.value += value
+            }
+        }
+
+        /// Records every value of `values`, under one lock.
+        public func observe(each values: [Double]) {
+            let indices = values.map { value in buckets.firstIndex { value <= $0 } ?? buckets.count }
+            state.withLock {
+                for index in indices { $0.bucketCounts[index] += 1 }
+                $0.count += UInt64(values.count)
+                $0.value += values.reduce(0, +)
+            }
+        }
+    }
+
     private struct Family {
         var kind: Kind
         var help: String
         var buckets: [Double] = []
-        var samples: [String: Sample] = [:]
-    }
-
-    private struct Sample {
-        var value: Double = 0
-        var bucketCounts: [UInt64] = []
-        var count: UInt64 = 0
-
-        mutating func record(_ observation: Double, buckets: [Double]) {
-            for (i, bound) in buckets.enumerated() where observation <= bound { bucketCounts[i] += 1 }
-            count += 1
-            value += observation
-        }
-
-        mutating func record(each observations: [Double], buckets: [Double]) {
-            for observation in observations { record(observation, buckets: buckets) }
-        }
+        var samples: [String: Series] = [:]
     }
 
     private let lock = NSLock()
@@ -56,14 +87,26 @@ public final class MetricsRegistry: @unchecked Sendable {
         }
     }
 
-    /// Adds `amount` to a counter, or sets a gauge declared with `declare` when `set` is true.
+    /// The sample of family `name` with labels already rendered by `render(sorted:)`, made on
+    /// first use; nil when the family was never declared.
+    public func series(_ name: String, rendered key: String) -> Series? {
+        lock.withLock {
+            guard let family = families[name] else { return nil }
+            if let series = family.samples[key] { return series }
+            let series = Series(buckets: family.buckets)
+            families[name]!.samples[key] = series
+            return series
+        }
+    }
+
+    /// Adds `amount` to a counter.
     public func add(_ name: String, _ labels: Labels = [:], _ amount: Double = 1) {
         add(name, rendered: Self.render(labels), amount)
     }
 
-    /// `add` with labels already rendered by `render(sorted:)`: for per-request counters.
+    /// `add` with labels already rendered by `render(sorted:)`.
     public func add(_ name: String, rendered key: String, _ amount: Double = 1) {
-        lock.withLock { families[name]?.samples[key, default: Sample()].value += amount }
+        series(name, rendered: key)?.add(amount)
     }
 
     /// Records one observation in a histogram.
@@ -73,27 +116,18 @@ public final class MetricsRegistry: @unchecked Sendable {
 
     /// `observe` with labels already rendered by `render(sorted:)`.
     public func observe(_ name: String, rendered key: String, _ value: Double) {
-        lock.withLock {
-            // Mutated in place: copying the family out would copy its whole sample table.
-            guard let buckets = families[name]?.buckets else { return }
-            families[name]!.samples[key, default: Sample(bucketCounts: Array(repeating: 0, count: buckets.count))].record(
-                value, buckets: buckets)
-        }
+        series(name, rendered: key)?.observe(value)
     }
 
     /// Records every value of `values` in one histogram sample, under one lock.
     public func observe(_ name: String, rendered key: String, each values: [Double]) {
-        lock.withLock {
-            guard let buckets = families[name]?.buckets else { return }
-            families[name]!.samples[key, default: Sample(bucketCounts: Array(repeating: 0, count: buckets.count))].record(
-                each: values, buckets: buckets)
-        }
+        series(name, rendered: key)?.observe(each: values)
     }
 
     /// The current value of a counter sample (0 when absent); for tests and status pages.
     public func value(_ name: String, _ labels: Labels = [:]) -> Double {
         let key = Self.render(labels)
-        return lock.withLock { families[name]?.samples[key]?.value ?? 0 }
+        return lock.withLock { families[name]?.samples[key] }?.state.withLock { $0.value } ?? 0
     }
 
     /// Everything, in the Prometheus text format (version 0.0.4).
@@ -104,10 +138,12 @@ public final class MetricsRegistry: @unchecked Sendable {
             guard let family = snapshot[name] else { continue }
             out += "# HELP \(name) \(family.help)\n# TYPE \(name) \(family.kind.rawValue)\n"
             for key in family.samples.keys.sorted() {
-                let sample = family.samples[key]!
+                let sample = family.samples[key]!.state.withLock { $0 }
                 if family.kind == .histogram {
+                    var cumulative: UInt64 = 0
                     for (i, bound) in family.buckets.enumerated() {
-                        out += "\(name)_bucket\(Self.merge(key, "le=\"\(Self.format(bound))\"")) \(sample.bucketCounts[i])\n"
+                        cumulative += sample.bucketCounts[i]
+                        out += "\(name)_bucket\(Self.merge(key, "le=\"\(Self.format(bound))\"")) \(cumulative)\n"
                     }
                     out += "\(name)_bucket\(Self.merge(key, "le=\"+Inf\"")) \(sample.count)\n"
                     out += "\(name)_sum\(key) \(Self.format(sample.value))\n"

@@ -31,9 +31,9 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
     }
 
     struct Route {
-        var pattern: String
         var placement: Placement
         var handler: Handler
+        var metrics: RouteMetrics
     }
 
     public let configuration: ServiceConfiguration
@@ -45,6 +45,8 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
     /// Where `.background` routes run.
     let backgroundQueue = DispatchQueue(label: "fixserve.service.background", qos: .utility, attributes: .concurrent)
     private var router = Router<Route>()
+    /// Requests no route matched (404, 405).
+    private let unmatchedMetrics: RouteMetrics
     private let inFlight = ManagedCounter()
     /// Readiness beyond the models: false once the transport starts shutting down.
     public var transportIsReady: @Sendable () -> Bool = { true }
@@ -70,6 +72,7 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
                 }
             })
         self.metrics = metrics
+        self.unmatchedMetrics = metrics.route("unmatched")
         let defaults = configuration.batching
         let repository = ModelRepository<ServedModel>(root: configuration.modelsDirectory) { stored in
             let modelDirectory = stored.location.deletingLastPathComponent()
@@ -106,13 +109,13 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         /// A route that answers from its return value.
         func add(_ method: String, _ pattern: String, on placement: Placement = .connection,
                  _ answer: @escaping @Sendable (ModelService, HTTPRequest, [String: String]) throws -> HTTPResponse) {
-            router.add(method, pattern, Route(pattern: pattern, placement: placement) { service, request, parameters, reply in
+            router.add(method, pattern, Route(placement: placement, handler: { service, request, parameters, reply in
                 reply(Result { try answer(service, request, parameters) })
-            })
+            }, metrics: metrics.route(pattern)))
         }
         /// A route that answers through `reply`, later (once its batch has run).
         func add(_ method: String, _ pattern: String, on placement: Placement, later handler: @escaping Handler) {
-            router.add(method, pattern, Route(pattern: pattern, placement: placement, handler: handler))
+            router.add(method, pattern, Route(placement: placement, handler: handler, metrics: metrics.route(pattern)))
         }
         // Open Inference Protocol v2 (KServe / Triton REST).
         add("GET", "/v2", { s, _, _ in try s.serverMetadata() })
@@ -183,7 +186,7 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
                 case .failure(let error): response = Self.errorResponse(for: error, logger: logger, request: request)
                 }
                 inFlight.add(-1)
-                deliver(finished(response, route: route.pattern, started: started))
+                deliver(finished(response, route: route.metrics, started: started))
             }
             switch route.placement {
             case .connection: route.handler(self, request, parameters, reply)
@@ -191,13 +194,12 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
             case .background: backgroundQueue.async { route.handler(self, request, parameters, reply) }
             }
         case .failure(let miss):
-            deliver(finished(Self.response(for: miss.miss, request), route: "unmatched", started: started))
+            deliver(finished(Self.response(for: miss.miss, request), route: unmatchedMetrics, started: started))
         }
     }
 
-    private func finished(_ response: HTTPResponse, route: String, started: DispatchTime) -> HTTPResponse {
-        metrics.requestFinished(route: route, status: response.status,
-                                seconds: Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9)
+    private func finished(_ response: HTTPResponse, route: RouteMetrics, started: DispatchTime) -> HTTPResponse {
+        route.requestFinished(status: response.status, seconds: Double(started.nanoseconds()) / 1e9)
         return response
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The service's metric families and the few places that record them.
 struct ServiceMetrics {
@@ -31,10 +32,9 @@ struct ServiceMetrics {
         }
     }
 
-    func requestFinished(route: String, status: Int, seconds: Double) {
-        // Routes are the service's own patterns: nothing in them needs escaping.
-        registry.add("fixserve_requests_total", rendered: "{route=\"\(route)\",status=\"\(status)\"}")
-        registry.observe("fixserve_request_duration_seconds", rendered: "{route=\"\(route)\"}", seconds)
+    /// The series one route records into, found once when the route is registered.
+    func route(_ pattern: String) -> RouteMetrics {
+        RouteMetrics(pattern: pattern, registry: registry)
     }
 
     func batchFinished(model: String, version: Int, report: DynamicBatcher.BatchReport) {
@@ -57,5 +57,34 @@ struct ServiceMetrics {
         let fields = text.split(separator: " ")
         guard fields.count > 1, let pages = Double(fields[1]) else { return 0 }
         return pages * Double(sysconf(Int32(_SC_PAGESIZE)))
+    }
+}
+
+/// What one route records per request: its count by status and its latency. The series are
+/// kept here, so a request costs two small locks and no label rendering or lookups by name.
+final class RouteMetrics: Sendable {
+    let pattern: String
+    private let registry: MetricsRegistry
+    private let duration: MetricsRegistry.Series?
+    /// The statuses seen so far; a route answers with few, so a scan beats hashing.
+    private let counts = Mutex<[(status: Int, series: MetricsRegistry.Series)]>([])
+
+    init(pattern: String, registry: MetricsRegistry) {
+        self.pattern = pattern
+        self.registry = registry
+        // Routes are the service's own patterns: nothing in them needs escaping.
+        duration = registry.series("fixserve_request_duration_seconds", rendered: "{route=\"\(pattern)\"}")
+    }
+
+    func requestFinished(status: Int, seconds: Double) {
+        duration?.observe(seconds)
+        let known = counts.withLock { list in list.first { $0.status == status }?.series }
+        if let known { return known.add() }
+        // First answer with this status: the registry makes (or finds) the series.
+        guard let series = registry.series("fixserve_requests_total", rendered: "{route=\"\(pattern)\",status=\"\(status)\"}") else { return }
+        counts.withLock { list in
+            if !list.contains(where: { $0.status == status }) { list.append((status, series)) }
+        }
+        series.add()
     }
 }

@@ -26,7 +26,7 @@ final class ServiceTestServer {
     /// - Parameter prepare: writes more into the models directory (`root/models`) before the
     ///   server scans it, or into `root/state` before the trainer restores its jobs.
     init(batching: DynamicBatcher.Settings = .init(maxBatchSize: 64, maxQueueDelayMicroseconds: 2000, maxQueueSize: 1024),
-         limits: HTTPServerConfiguration.Limits = .init(), maxFinishedTrainingJobs: Int = 100,
+         limits: HTTPServerConfiguration.Limits = .init(), maxFinishedTrainingJobs: Int = 100, pollInterval: Double = 0.2,
          logger: Logger? = nil, prepare: (URL) throws -> Void = { _ in }) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("fixserve-service-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
@@ -39,7 +39,7 @@ final class ServiceTestServer {
             server = try FixServeServer.start(
                 service: ServiceConfiguration(
                     modelsDirectory: models, stateDirectory: root.appendingPathComponent("state"),
-                    dataRoot: root, batching: batching, pollInterval: 0.2, maxFinishedTrainingJobs: maxFinishedTrainingJobs,
+                    dataRoot: root, batching: batching, pollInterval: pollInterval, maxFinishedTrainingJobs: maxFinishedTrainingJobs,
                     computeThreads: 1),
                 http: HTTPServerConfiguration(host: "127.0.0.1", port: 0, limits: limits), logger: logger ?? quiet)
         } catch {
