@@ -27,6 +27,7 @@ public final class FixServeServer: @unchecked Sendable {
         service configuration: ServiceConfiguration, http httpConfiguration: HTTPServerConfiguration, logger: Logger
     ) throws -> FixServeServer {
         let service = ModelService(configuration: configuration, logger: logger)
+        service.start()
         let http = try HTTPServer(configuration: httpConfiguration, responder: service, logger: logger)
         service.transportIsReady = { [weak http] in http?.isReady ?? false }
         if let accessLog = httpConfiguration.accessLog {

@@ -5,6 +5,21 @@ import ModelStore
 
 /// Training jobs over REST: submit, list, inspect, cancel, and follow as server-sent events.
 extension ModelService {
+    /// The trainer queue of a service: jobs recorded in the state directory, each run by a
+    /// `ModelTrainer` that writes its model into the repository, failed writes counted.
+    static func makeTrainer(configuration: ServiceConfiguration, logger: Logger, metrics: ServiceMetrics) -> TrainerQueue {
+        let modelsDirectory = configuration.modelsDirectory
+        let dataRoot = configuration.dataRoot
+        return TrainerQueue(
+            maxQueued: configuration.maxQueuedTrainingJobs, maxFinished: configuration.maxFinishedTrainingJobs,
+            stateDirectory: configuration.stateDirectory, logger: logger,
+            onStateFileFailure: { metrics.trainingJobWriteFailed() }
+        ) { job, report, shouldStop in
+            try ModelTrainer(modelsDirectory: modelsDirectory, dataRoot: dataRoot)
+                .train(job.request, command: "POST /v1/training/jobs (job \(job.id))", report: report, shouldStop: shouldStop).reference
+        }
+    }
+
     func submitTrainingJob(_ request: HTTPRequest) throws -> HTTPResponse {
         try Self.requireJSON(request)
         guard !request.body.isEmpty else {

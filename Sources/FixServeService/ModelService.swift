@@ -51,58 +51,32 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
     /// Readiness beyond the models: false once the transport starts shutting down.
     public var transportIsReady: @Sendable () -> Bool = { true }
 
-    /// Builds the service and loads the repository (models that fail to load are reported in
-    /// their status, not thrown).
+    /// Builds the service over an empty repository; `start()` loads it.
     public init(configuration: ServiceConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
         // Inference splits a batch over its own workers; BLAS threads would only spin beside them.
         // Training jobs in the server therefore run on one core and leave the rest to inference.
         BLAS.threadCount = 1
-        let workers = configuration.computeThreads
         let computeQueue = DispatchQueue(label: "fixserve.compute", qos: .userInitiated, attributes: .concurrent)
         self.computeQueue = computeQueue
-        let repositoryBox = WeakBox<ModelRepository<ServedModel>>()
-        let counter = inFlight
-        let metrics = ServiceMetrics(
-            inFlight: { Double(counter.value) },
-            queueDepth: {
-                (repositoryBox.value?.servedModels() ?? []).map {
-                    (["model": $0.name, "version": String($0.version)], Double($0.runtime.batcher.queueDepth))
-                }
-            })
+        let metrics = ServiceMetrics()
         self.metrics = metrics
         self.unmatchedMetrics = metrics.route("unmatched")
-        let defaults = configuration.batching
-        let repository = ModelRepository<ServedModel>(root: configuration.modelsDirectory) { stored in
-            let modelDirectory = stored.location.deletingLastPathComponent()
-            let name = modelDirectory.lastPathComponent
-            let version = stored.version ?? 0
-            var settings = defaults
-            if FileManager.default.fileExists(atPath: modelDirectory.appendingPathComponent(ModelConfig.fileName).path) {
-                let config = try ModelConfig.load(fromModelDirectory: modelDirectory)
-                settings = .init(maxBatchSize: config.maxBatchSize, maxQueueDelayMicroseconds: config.maxQueueDelayMicroseconds,
-                                 maxQueueSize: config.maxQueueSize, instances: defaults.instances)
-            }
-            return try ServedModel(stored: stored, settings: settings, workers: workers, computeQueue: computeQueue) { report in
-                metrics.batchFinished(model: name, version: version, report: report)
-            }
-        }
-        repositoryBox.value = repository
-        self.repository = repository
-        let modelsDirectory = configuration.modelsDirectory
-        let dataRoot = configuration.dataRoot
-        self.trainer = TrainerQueue(
-            maxQueued: configuration.maxQueuedTrainingJobs, maxFinished: configuration.maxFinishedTrainingJobs,
-            stateDirectory: configuration.stateDirectory, logger: logger,
-            onStateFileFailure: { metrics.trainingJobWriteFailed() }
-        ) { job, report, shouldStop in
-            try ModelTrainer(modelsDirectory: modelsDirectory, dataRoot: dataRoot)
-                .train(job.request, command: "POST /v1/training/jobs (job \(job.id))", report: report, shouldStop: shouldStop).reference
-        }
+        repository = ModelRepository<ServedModel>(
+            root: configuration.modelsDirectory,
+            makeRuntime: ServedModel.loader(defaults: configuration.batching, workers: configuration.computeThreads,
+                                            computeQueue: computeQueue, metrics: metrics))
+        trainer = Self.makeTrainer(configuration: configuration, logger: logger, metrics: metrics)
+        metrics.watch(inFlight: inFlight, repository: repository)
+        registerRoutes()
+    }
+
+    /// Loads every model in the repository (models that fail to load are reported in their
+    /// status, not thrown) and starts watching it for new versions.
+    public func start() {
         repository.scan()
         if configuration.pollInterval > 0 { repository.startPolling(interval: configuration.pollInterval) }
-        registerRoutes()
     }
 
     private func registerRoutes() {
@@ -239,9 +213,4 @@ final class ManagedCounter: Sendable {
     private let count = Atomic<Int>(0)
     func add(_ n: Int) { count.add(n, ordering: .relaxed) }
     var value: Int { count.load(ordering: .relaxed) }
-}
-
-/// A weak reference that closures created before the referent can capture.
-final class WeakBox<T: AnyObject>: @unchecked Sendable {
-    weak var value: T?
 }

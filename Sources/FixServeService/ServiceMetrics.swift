@@ -1,4 +1,5 @@
 import Foundation
+import ModelStore
 import Synchronization
 
 /// The service's metric families and the few places that record them.
@@ -8,7 +9,7 @@ struct ServiceMetrics {
     static let latencyBuckets: [Double] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
     static let batchBuckets: [Double] = [1, 2, 4, 8, 16, 32, 64, 128, 256]
 
-    init(inFlight: @escaping @Sendable () -> Double, queueDepth: @escaping @Sendable () -> [(MetricsRegistry.Labels, Double)]) {
+    init() {
         registry.declare("fixserve_requests_total", kind: .counter, help: "HTTP requests by route and status.")
         registry.declare("fixserve_request_duration_seconds", kind: .histogram,
                          help: "Time from a complete request to its response, by route.", buckets: Self.latencyBuckets)
@@ -23,12 +24,18 @@ struct ServiceMetrics {
                          help: "Training-job files that could not be written to the state directory (the job shows state_file_error).")
         // Present from the start, so an alert on any increase needs no special case for absence.
         registry.add("fixserve_training_job_write_failures_total", [:], 0)
-        registry.declareGauge("fixserve_requests_in_flight", help: "Requests being handled.") { [([:], inFlight())] }
-        registry.declareGauge("fixserve_queue_depth", help: "Inputs waiting for a batch, by model.") {
-            queueDepth().map { (labels: $0.0, value: $0.1) }
-        }
         registry.declareGauge("fixserve_process_resident_memory_bytes", help: "Resident set size of the process.") {
             [([:], Self.residentBytes())]
+        }
+    }
+
+    /// Declares the gauges read from the service's state when the metrics are rendered.
+    func watch(inFlight: ManagedCounter, repository: ModelRepository<ServedModel>) {
+        registry.declareGauge("fixserve_requests_in_flight", help: "Requests being handled.") { [([:], Double(inFlight.value))] }
+        registry.declareGauge("fixserve_queue_depth", help: "Inputs waiting for a batch, by model.") { [weak repository] in
+            (repository?.servedModels() ?? []).map {
+                (labels: ["model": $0.name, "version": String($0.version)], value: Double($0.runtime.batcher.queueDepth))
+            }
         }
     }
 
