@@ -37,6 +37,7 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CYAJL", pkgConfig: "yajl", providers: [.apt(["libyajl-dev"])]),
         // OpenSSL's API is full of macros Swift cannot call; these are static inline functions.
         .target(name: "COpenSSLShims", dependencies: ["COpenSSL"]),
         // Our own CPU kernels where OpenBLAS is slow at the engine's shapes: AVX2/FMA chosen at run time.
@@ -46,6 +47,7 @@ let package = Package(
         .target(name: "LinearAlgebra", dependencies: ["CBLAS", "CLAPACKE", "CKernels"], swiftSettings: releaseSpeed),
         .target(name: "ImageCodec", dependencies: ["CSPNG", "CTurboJPEG"], swiftSettings: releaseSpeed),
         .target(name: "TLS", dependencies: ["COpenSSL", "COpenSSLShims"]),
+        .target(name: "JSONParser", dependencies: ["CYAJL"], swiftSettings: releaseSpeed),
 
         // Numerics: tensors, layers, fixed heads, loss, optimiser. No HTTP here.
         .target(name: "Numerics", dependencies: ["LinearAlgebra"], swiftSettings: releaseSpeed),
@@ -60,7 +62,7 @@ let package = Package(
         ], swiftSettings: transportSpeed),
         // Service: routes, dynamic batcher, trainer queue, metrics.
         .target(name: "FixServeService", dependencies: [
-            "HTTPServer", "ModelStore", "Numerics", "LinearAlgebra", "Datasets", "ImageCodec",
+            "HTTPServer", "ModelStore", "Numerics", "LinearAlgebra", "Datasets", "ImageCodec", "JSONParser",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: releaseSpeed),
         .executableTarget(name: "FixServeCLI", dependencies: [
@@ -83,6 +85,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "ImageCodec", "Numerics"]),
         .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore", "Numerics"], exclude: ["Reference"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TLS"]),
+        .testTarget(name: "JSONParserTests", dependencies: ["JSONParser"]),
         .testTarget(name: "FixServeServiceTests", dependencies: [
             "FixServeService", "HTTPServer", "ModelStore", "Numerics", "LinearAlgebra", "Datasets", "ImageCodec",
         ], exclude: ["Clients"]),

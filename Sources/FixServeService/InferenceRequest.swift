@@ -1,4 +1,5 @@
 import Foundation
+import JSONParser
 
 /// A decoded Open Inference Protocol (v2) infer request, JSON or with Triton's binary tensor
 /// data extension.
@@ -69,17 +70,16 @@ extension InferenceRequest {
         }
         guard jsonLength > 0 else { throw ServiceError.badRequest("the request body is empty; expected a JSON inference request") }
         let json = body[0..<jsonLength]
-        try JSONDepth.check(json, maxDepth: limits.maxJSONDepth)
-        let object: Any
+        let root: JSONValue
         do {
-            object = try JSONSerialization.jsonObject(with: Data(json), options: [])
-        } catch {
-            throw ServiceError.badRequest("the request body is not valid JSON: \(error.localizedDescription)")
+            root = try JSONValue.parse(json, maxDepth: limits.maxJSONDepth)
+        } catch let error as JSONParseError {
+            throw ServiceError.badRequest("the request body is not valid JSON: \(error)")
         }
-        guard let root = object as? [String: Any] else {
+        guard case .object = root else {
             throw ServiceError.badRequest("the request body must be a JSON object with an \"inputs\" array")
         }
-        guard let rawInputs = root["inputs"] as? [Any], !rawInputs.isEmpty else {
+        guard let rawInputs = root["inputs"]?.elements, !rawInputs.isEmpty else {
             throw ServiceError.badRequest("\"inputs\" must be a non-empty array of tensors")
         }
         var binary = BinaryCursor(bytes: body, offset: jsonLength)
@@ -91,56 +91,55 @@ extension InferenceRequest {
             throw ServiceError.badRequest(
                 "\(body.count - binary.offset) bytes of binary data follow the JSON header but no input claims them (check binary_data_size)")
         }
-        let parameters = root["parameters"] as? [String: Any] ?? [:]
-        let binaryDefault = parameters["binary_data_output"] as? Bool ?? false
+        let binaryDefault = root["parameters"]?["binary_data_output"]?.bool ?? false
         var outputs: [Output] = []
         if let rawOutputs = root["outputs"] {
-            guard let list = rawOutputs as? [Any] else { throw ServiceError.badRequest("\"outputs\" must be an array") }
-            for (index, raw) in list.enumerated() {
-                guard let entry = raw as? [String: Any], let name = entry["name"] as? String else {
+            guard let list = rawOutputs.elements else { throw ServiceError.badRequest("\"outputs\" must be an array") }
+            for (index, entry) in list.enumerated() {
+                guard let name = entry["name"]?.string else {
                     throw ServiceError.badRequest("outputs[\(index)] must be an object with a \"name\"")
                 }
-                let params = entry["parameters"] as? [String: Any] ?? [:]
+                let params = entry["parameters"]
                 var classification: Int?
-                if let k = params["classification"] {
-                    guard let value = exactInt(k), value > 0 else {
+                if let k = params?["classification"] {
+                    guard let value = k.exactInt, value > 0 else {
                         throw ServiceError.badRequest("outputs[\(index)].parameters.classification must be a positive integer")
                     }
                     classification = value
                 }
                 outputs.append(Output(
-                    name: name, binary: params["binary_data"] as? Bool ?? binaryDefault, classification: classification))
+                    name: name, binary: params?["binary_data"]?.bool ?? binaryDefault, classification: classification))
             }
         }
         return InferenceRequest(
-            id: root["id"] as? String, inputs: inputs, outputs: outputs, binaryOutputsByDefault: binaryDefault)
+            id: root["id"]?.string, inputs: inputs, outputs: outputs, binaryOutputsByDefault: binaryDefault)
     }
 
     private static func decodeInput(
-        _ raw: Any, index: Int, binary: inout BinaryCursor, limits: Limits
+        _ entry: JSONValue, index: Int, binary: inout BinaryCursor, limits: Limits
     ) throws -> Input {
-        guard let entry = raw as? [String: Any] else { throw ServiceError.badRequest("inputs[\(index)] must be an object") }
-        guard let name = entry["name"] as? String else { throw ServiceError.badRequest("inputs[\(index)] has no \"name\"") }
+        guard case .object = entry else { throw ServiceError.badRequest("inputs[\(index)] must be an object") }
+        guard let name = entry["name"]?.string else { throw ServiceError.badRequest("inputs[\(index)] has no \"name\"") }
         let field = "input '\(name)'"
-        guard let rawShape = entry["shape"] as? [Any] else { throw ServiceError.badRequest("\(field) has no \"shape\" array") }
+        guard let rawShape = entry["shape"]?.elements else { throw ServiceError.badRequest("\(field) has no \"shape\" array") }
         var shape: [Int] = []
         var elements = 1
+        let shapeText = "[" + rawShape.map(\.summary).joined(separator: ", ") + "]"
         for dim in rawShape {
-            guard let d = exactInt(dim), d >= 0 else {
-                throw ServiceError.badRequest("\(field): shape \(rawShape) must hold non-negative integers")
+            guard let d = dim.exactInt, d >= 0 else {
+                throw ServiceError.badRequest("\(field): shape \(shapeText) must hold non-negative integers")
             }
             let (product, overflow) = elements.multipliedReportingOverflow(by: d)
             guard !overflow, product <= limits.maxElements else {
-                throw ServiceError.badRequest("\(field): shape \(rawShape) declares more than \(limits.maxElements) elements")
+                throw ServiceError.badRequest("\(field): shape \(shapeText) declares more than \(limits.maxElements) elements")
             }
             shape.append(d)
             elements = product
         }
-        guard let datatype = entry["datatype"] as? String else { throw ServiceError.badRequest("\(field) has no \"datatype\"") }
-        let params = entry["parameters"] as? [String: Any] ?? [:]
+        guard let datatype = entry["datatype"]?.string else { throw ServiceError.badRequest("\(field) has no \"datatype\"") }
         let data: TensorData
-        if let size = params["binary_data_size"] {
-            guard let byteCount = exactInt(size), byteCount >= 0 else {
+        if let size = entry["parameters"]?["binary_data_size"] {
+            guard let byteCount = size.exactInt, byteCount >= 0 else {
                 throw ServiceError.badRequest("\(field): binary_data_size must be a non-negative integer")
             }
             guard let bytes = binary.take(byteCount) else {
@@ -156,14 +155,6 @@ extension InferenceRequest {
     }
 }
 
-/// Exactly an integer: JSON numbers like 3 or 3.0, not 3.5, not true, not "3".
-func exactInt(_ value: Any) -> Int? {
-    guard let number = value as? NSNumber, !number.isJSONBoolean else { return nil }
-    let double = number.doubleValue
-    guard double.rounded() == double, abs(double) < 9.0e15 else { return nil }
-    return Int(double)
-}
-
 /// Reads the binary tensor data that follows the JSON header, in input order.
 private struct BinaryCursor {
     let bytes: [UInt8]
@@ -176,9 +167,4 @@ private struct BinaryCursor {
         defer { offset += count }
         return bytes[offset..<offset + count]
     }
-}
-
-extension NSNumber {
-    /// JSONSerialization returns `true` and `false` as NSNumbers of type char.
-    var isJSONBoolean: Bool { String(cString: objCType) == "c" }
 }

@@ -1,44 +1,57 @@
 import Foundation
+import JSONParser
 
 extension TensorData {
     /// Decodes the JSON `data` of an input: a flat or nested array in row-major order.
-    static func decodeJSON(_ value: Any, datatype: String, elements: Int, field: String) throws -> TensorData {
-        var flat: [Any] = []
-        flat.reserveCapacity(elements)
-        try flatten(value, into: &flat, limit: elements, field: field)
-        guard flat.count == elements else {
-            throw ServiceError.badRequest("\(field): data holds \(flat.count) elements but the shape declares \(elements)")
-        }
+    static func decodeJSON(_ value: JSONValue, datatype: String, elements: Int, field: String) throws -> TensorData {
         switch datatype {
         case "FP32":
-            var out = [Float](repeating: 0, count: elements)
-            for (i, element) in flat.enumerated() {
-                guard let number = element as? NSNumber, !number.isJSONBoolean else {
-                    throw ServiceError.badRequest("\(field): element \(i) is \(describe(element)), expected a number for FP32")
+            var out: [Float] = []
+            out.reserveCapacity(elements)
+            try forEachElement(of: value, limit: elements, field: field) { element, i in
+                guard case .number(let number) = element else {
+                    throw ServiceError.badRequest("\(field): element \(i) is \(element.summary), expected a number for FP32")
                 }
-                let v = number.floatValue
+                let v = Float(number)
                 guard v.isFinite else { throw ServiceError.badRequest("\(field): element \(i) is not a finite FP32 value") }
-                out[i] = v
+                out.append(v)
+            } numbers: { numbers in
+                for number in numbers {
+                    let v = Float(number)
+                    guard v.isFinite else { throw ServiceError.badRequest("\(field): element \(out.count) is not a finite FP32 value") }
+                    out.append(v)
+                }
             }
+            try check(out.count, elements, field)
             return .fp32(out)
         case "UINT8":
-            var out = [UInt8](repeating: 0, count: elements)
-            for (i, element) in flat.enumerated() {
-                guard let v = exactInt(element), (0...255).contains(v) else {
-                    throw ServiceError.badRequest("\(field): element \(i) is \(describe(element)), expected an integer 0…255 for UINT8")
+            var out: [UInt8] = []
+            out.reserveCapacity(elements)
+            let byte = { (element: JSONValue, i: Int) throws -> UInt8 in
+                guard let v = element.exactInt, (0...255).contains(v) else {
+                    throw ServiceError.badRequest("\(field): element \(i) is \(element.summary), expected an integer 0…255 for UINT8")
                 }
-                out[i] = UInt8(v)
+                return UInt8(v)
             }
+            try forEachElement(of: value, limit: elements, field: field) { element, i in
+                out.append(try byte(element, i))
+            } numbers: { numbers in
+                for number in numbers { out.append(try byte(.number(number), out.count)) }
+            }
+            try check(out.count, elements, field)
             return .uint8(out)
         case "BYTES":
             var out: [[UInt8]] = []
-            for (i, element) in flat.enumerated() {
+            try forEachElement(of: value, limit: elements, field: field) { element, i in
                 // Encoded images cannot travel as JSON text: BYTES elements in JSON are base64.
-                guard let text = element as? String, let bytes = Data(base64Encoded: text) else {
+                guard let text = element.string, let bytes = Data(base64Encoded: text) else {
                     throw ServiceError.badRequest("\(field): element \(i) must be a base64 string holding an encoded PNG or JPEG image")
                 }
                 out.append([UInt8](bytes))
+            } numbers: { _ in
+                throw ServiceError.badRequest("\(field): element \(out.count) must be a base64 string holding an encoded PNG or JPEG image")
             }
+            try check(out.count, elements, field)
             return .bytes(out)
         default:
             throw ServiceError.badRequest("\(field): datatype \(datatype) is not supported (use FP32, UINT8 or BYTES)")
@@ -88,22 +101,36 @@ extension TensorData {
         }
     }
 
-    private static func flatten(_ value: Any, into out: inout [Any], limit: Int, field: String) throws {
-        if let array = value as? [Any] {
-            for element in array { try flatten(element, into: &out, limit: limit, field: field) }
-        } else {
-            guard out.count < limit else {
-                throw ServiceError.badRequest("\(field): data holds more elements than the shape declares (\(limit))")
-            }
-            out.append(value)
+    /// Visits the scalars of a flat or nested array in row-major order; runs of numbers come
+    /// whole, as the parser keeps them. Refuses more than `limit` elements as soon as they appear.
+    private static func forEachElement(
+        of value: JSONValue, limit: Int, field: String,
+        _ scalar: (JSONValue, Int) throws -> Void, numbers: ([Double]) throws -> Void
+    ) throws {
+        var count = 0
+        func tooMany() -> ServiceError {
+            .badRequest("\(field): data holds more elements than the shape declares (\(limit))")
         }
+        func visit(_ value: JSONValue) throws {
+            switch value {
+            case .array(let values):
+                for element in values { try visit(element) }
+            case .numbers(let values):
+                count += values.count
+                guard count <= limit else { throw tooMany() }
+                try numbers(values)
+            default:
+                guard count < limit else { throw tooMany() }
+                try scalar(value, count)
+                count += 1
+            }
+        }
+        try visit(value)
     }
 
-    private static func describe(_ value: Any) -> String {
-        if let s = value as? String { return "the string \"\(s.prefix(20))\"" }
-        if value is NSNull { return "null" }
-        if let n = value as? NSNumber, n.isJSONBoolean { return "a boolean" }
-        if value is [String: Any] { return "an object" }
-        return "\(value)"
+    private static func check(_ count: Int, _ elements: Int, _ field: String) throws {
+        guard count == elements else {
+            throw ServiceError.badRequest("\(field): data holds \(count) elements but the shape declares \(elements)")
+        }
     }
 }

@@ -1,0 +1,151 @@
+import CYAJL
+import Glibc
+
+/// Why a document is not JSON, or not JSON this parser takes.
+public struct JSONParseError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+}
+
+extension JSONValue {
+    /// Parses one JSON document (UTF-8, nothing after it but white space) with yajl's event
+    /// parser, building values as the events come: no intermediate tree of yajl's own.
+    ///
+    /// - Parameter maxDepth: the most nesting of arrays and objects accepted.
+    /// - Throws: `JSONParseError` with yajl's message and where it stopped.
+    public static func parse(_ bytes: UnsafeRawBufferPointer, maxDepth: Int = 64) throws -> JSONValue {
+        let builder = JSONBuilder(maxDepth: maxDepth)
+        let context = Unmanaged.passUnretained(builder).toOpaque()
+        var callbacks = JSONBuilder.callbacks
+        guard let handle = yajl_alloc(&callbacks, nil, context) else { throw JSONParseError(description: "out of memory") }
+        defer { yajl_free(handle) }
+        var status = yajl_parse(handle, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count)
+        if status == yajl_status_ok { status = yajl_complete_parse(handle) }
+        if let problem = builder.problem { throw JSONParseError(description: problem) }
+        guard status == yajl_status_ok, let root = builder.root else {
+            let message = yajl_get_error(handle, 0, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count)
+            defer { yajl_free_error(handle, message) }
+            let text = message.map { String(cString: $0) } ?? "unknown error"
+            let offset = yajl_get_bytes_consumed(handle)
+            throw JSONParseError(description: "\(text.trimmingWhitespace) (at byte \(offset))")
+        }
+        return root
+    }
+
+    /// `parse` over an array's bytes.
+    public static func parse(_ bytes: ArraySlice<UInt8>, maxDepth: Int = 64) throws -> JSONValue {
+        try bytes.withUnsafeBytes { try parse($0, maxDepth: maxDepth) }
+    }
+}
+
+/// Turns yajl's events into `JSONValue`s: a stack of open arrays and objects.
+private final class JSONBuilder {
+    enum Container {
+        /// Numbers so far, while every element has been one.
+        case numbers([Double])
+        case array([JSONValue])
+        case object([String: JSONValue], key: String?)
+    }
+
+    let maxDepth: Int
+    var stack: [Container] = []
+    var root: JSONValue?
+    /// Set when a callback refused the document; yajl then stops with a client-cancelled error.
+    var problem: String?
+
+    init(maxDepth: Int) {
+        self.maxDepth = maxDepth
+    }
+
+    /// Returns 1 to go on, 0 to stop (yajl's convention).
+    func add(_ value: JSONValue) -> Int32 {
+        guard let top = stack.popLast() else {
+            root = value
+            return 1
+        }
+        switch top {
+        case .numbers(var numbers):
+            if case .number(let number) = value {
+                numbers.append(number)
+                stack.append(.numbers(numbers))
+            } else {
+                stack.append(.array(numbers.map(JSONValue.number) + [value]))
+            }
+        case .array(var values):
+            values.append(value)
+            stack.append(.array(values))
+        case .object(var members, let key):
+            guard let key else { return 0 }
+            members[key] = value
+            stack.append(.object(members, key: nil))
+        }
+        return 1
+    }
+
+    func open(_ container: Container) -> Int32 {
+        guard stack.count < maxDepth else {
+            problem = "the document nests arrays and objects deeper than \(maxDepth) levels"
+            return 0
+        }
+        stack.append(container)
+        return 1
+    }
+
+    func close() -> Int32 {
+        switch stack.popLast() {
+        case .numbers(let numbers): return add(numbers.isEmpty ? .array([]) : .numbers(numbers))
+        case .array(let values): return add(.array(values))
+        case .object(let members, _): return add(.object(members))
+        case nil: return 0
+        }
+    }
+
+    func key(_ key: String) -> Int32 {
+        guard case .object(let members, nil)? = stack.popLast() else { return 0 }
+        stack.append(.object(members, key: key))
+        return 1
+    }
+
+    static func from(_ context: UnsafeMutableRawPointer?) -> JSONBuilder {
+        Unmanaged<JSONBuilder>.fromOpaque(context!).takeUnretainedValue()
+    }
+
+    static func text(_ pointer: UnsafePointer<UInt8>?, _ length: Int) -> String {
+        String(decoding: UnsafeBufferPointer(start: pointer, count: length), as: UTF8.self)
+    }
+
+    static let callbacks = yajl_callbacks(
+        yajl_null: { context in from(context).add(.null) },
+        yajl_boolean: { context, value in from(context).add(.bool(value != 0)) },
+        yajl_integer: nil,
+        yajl_double: nil,
+        // Numbers arrive as their text; strtod reads it (yajl has checked the grammar).
+        yajl_number: { context, text, length in
+            let builder = from(context)
+            guard let text, length < 64 else {
+                builder.problem = "a number of \(length) characters is longer than any JSON number needs"
+                return 0
+            }
+            var buffer = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+            let value = withUnsafeMutableBytes(of: &buffer) { raw -> Double in
+                raw.copyMemory(from: UnsafeRawBufferPointer(start: text, count: length))
+                raw[length] = 0
+                return strtod(raw.baseAddress!.assumingMemoryBound(to: CChar.self), nil)
+            }
+            return builder.add(.number(value))
+        },
+        yajl_string: { context, bytes, length in from(context).add(.string(text(bytes, length))) },
+        yajl_start_map: { context in from(context).open(.object([:], key: nil)) },
+        yajl_map_key: { context, bytes, length in from(context).key(text(bytes, length)) },
+        yajl_end_map: { context in from(context).close() },
+        yajl_start_array: { context in from(context).open(.numbers([])) },
+        yajl_end_array: { context in from(context).close() })
+}
+
+private extension String {
+    var trimmingWhitespace: String {
+        var text = Substring(self)
+        while let last = text.last, last.isWhitespace { text.removeLast() }
+        while let first = text.first, first.isWhitespace { text.removeFirst() }
+        return String(text)
+    }
+}
