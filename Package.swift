@@ -60,7 +60,7 @@ let package = Package(
         ], swiftSettings: transportSpeed),
         // Service: routes, dynamic batcher, trainer queue, metrics.
         .target(name: "FixServeService", dependencies: [
-            "HTTPServer", "ModelStore", "Numerics", "LinearAlgebra", "Datasets", "ImageCodec",
+            "HTTPServer", "ModelStore", "Numerics", "LinearAlgebra", "Datasets", "ImageCodec", "TLS",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: releaseSpeed),
         .executableTarget(name: "FixServeCLI", dependencies: [

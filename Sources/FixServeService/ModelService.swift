@@ -25,6 +25,8 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
     public let configuration: ServiceConfiguration
     public let repository: ModelRepository<ServedModel>
     public let trainer: TrainerQueue
+    /// Which route needs which API key role.
+    let accessPolicy: AccessPolicy
     let metrics: ServiceMetrics
     let logger: Logger
     let computeQueue: DispatchQueue
@@ -38,6 +40,7 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
     public init(configuration: ServiceConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
+        self.accessPolicy = configuration.accessPolicy
         // Inference splits a batch over its own workers; BLAS threads would only spin beside them.
         // Training jobs in the server therefore run on one core and leave the rest to inference.
         BLAS.threadCount = 1
@@ -75,6 +78,7 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         let dataRoot = configuration.dataRoot
         self.trainer = TrainerQueue(
             maxQueued: configuration.maxQueuedTrainingJobs, maxFinished: configuration.maxFinishedTrainingJobs,
+            limits: configuration.trainingLimits,
             stateDirectory: configuration.stateDirectory, logger: logger,
             onStateFileFailure: { metrics.trainingJobWriteFailed() }
         ) { job, report, shouldStop in
@@ -153,6 +157,10 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         switch router.match(method: request.method, path: request.path) {
         case .success(let match):
             let route = match.handler.route
+            if let denial = accessPolicy.denial(for: request, route: route) {
+                deliver(finished(denial, route: route, started: started))
+                return
+            }
             switch match.handler.handler {
             case .immediate(let handler):
                 let response: HTTPResponse
