@@ -69,7 +69,8 @@ public struct APIKeys: Sendable {
     /// - Parameter source: the file's path, for the errors.
     /// - Throws: `APIKeyFileError` naming the first bad line, or saying the text holds no key.
     public static func parse(_ text: String, source: String) throws -> APIKeys {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        // Character-wise, "\r\n" is one character: isNewline takes it, "\n" and "\r" alike.
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
         return try parse(numbered: lines.enumerated().map { ($0.offset + 1, $0.element) }, source: source, unit: "line")
     }
 
@@ -77,7 +78,7 @@ public struct APIKeys: Sendable {
     ///
     /// - Throws: `APIKeyFileError` naming the first bad entry, or saying the text holds no key.
     public static func parse(entries text: String, source: String) throws -> APIKeys {
-        let entries = text.split(omittingEmptySubsequences: false) { $0 == "," || $0 == "\n" }
+        let entries = text.split(omittingEmptySubsequences: false) { $0 == "," || $0.isNewline }
         return try parse(numbered: entries.enumerated().map { ($0.offset + 1, $0.element) }, source: source, unit: "entry")
     }
 
@@ -127,7 +128,7 @@ public struct APIKeys: Sendable {
         for (number, line) in lines {
             func fail(_ message: String) -> APIKeyFileError { APIKeyFileError(source: source, line: number, unit: unit, message) }
             let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            let fields = content.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
+            let fields = content.split(whereSeparator: \.isWhitespace)
             if fields.isEmpty { continue }
             guard (2...3).contains(fields.count) else {
                 throw fail("expected \"<role> <credential> [<name>]\" (role infer or admin), found \(fields.count) field\(fields.count == 1 ? "" : "s") (the \(unit) is not shown: it may hold a key)")

@@ -25,12 +25,12 @@ public struct AccessPolicy: Sendable {
     }
 
     /// The kinds of route the table sorts patterns into; the flags decide what each needs.
-    enum RouteKind: Sendable {
+    public enum RouteKind: Sendable {
         case health, metrics, webPage, inference, administration
     }
 
     /// Every route of `ModelService`, as "METHOD pattern" (HEAD is checked as GET).
-    static let routes: [String: RouteKind] = [
+    public static let routes: [String: RouteKind] = [
         "GET /v2/health/live": .health,
         "GET /v2/health/ready": .health,
         "GET /ping": .health,

@@ -9,6 +9,9 @@ public enum ListenAddressPolicy {
     /// Why a server cannot listen where it was asked to.
     public struct Refusal: Error, Equatable, CustomStringConvertible {
         public var host: String
+
+        public init(host: String) { self.host = host }
+
         public var description: String {
             "refusing to listen on \(host) without API keys: anyone who can reach it could train, load and unload models. "
                 + "Give keys (--auth-file PATH or FIXSERVE_AUTH_FILE, or FIXSERVE_API_KEYS; see `fixserve auth digest --help`), "
