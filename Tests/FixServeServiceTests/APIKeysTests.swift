@@ -106,6 +106,17 @@ import Testing
         #expect(try APIKeys.load(contentsOf: file).key(matching: Self.adminKey)?.role == .admin)
     }
 
+    /// The example Secret in deploy/ is a key file the server reads (so pods start with it).
+    @Test func theDeploySecretsExampleIsAValidKeyFile() throws {
+        let manifest = try String(contentsOf: OpenAPIConformanceTests.packageRoot.appendingPathComponent("deploy/kubernetes/api-keys-secret.yaml"),
+                                  encoding: .utf8)
+        let lines = manifest.split(separator: "\n", omittingEmptySubsequences: false)
+        let start = try #require(lines.firstIndex { $0.trimmingCharacters(in: .whitespaces) == "api-keys: |" })
+        let block = lines[(start + 1)...].prefix { $0.hasPrefix("    ") }.map { $0.dropFirst(4) }.joined(separator: "\n")
+        let keys = try APIKeys.parse(block, source: "api-keys-secret.yaml")
+        #expect(keys.keys.map(\.role) == [.admin] && keys.keys[0].name == "replace-me")
+    }
+
     @Test func rolesGrantTheirOwnRoutesAndAdminGrantsAll() {
         #expect(Role.admin.grants(.admin) && Role.admin.grants(.infer))
         #expect(Role.infer.grants(.infer) && !Role.infer.grants(.admin))

@@ -180,3 +180,33 @@ import Testing
         #expect(result.stdout.contains("metadata and inference with the key: ok"), "\(result.stdout)")
     }
 }
+
+extension AuthorizationTests {
+    static let yaml = PythonModules("yaml")
+
+    /// openapi.yaml's `x-required-role` of every operation is what the policy asks for.
+    @Test(yaml.condition)
+    func theSpecificationNamesTheRoleThePolicyAsks() throws {
+        try Self.yaml.require()
+        let list = """
+            import sys, yaml
+            spec = yaml.safe_load(open(sys.argv[1]))
+            for path, item in spec["paths"].items():
+                for method, operation in item.items():
+                    if method in ("get", "put", "post", "delete"):
+                        print(method.upper(), path, operation.get("x-required-role", "(missing)"))
+            """
+        let result = try Client.run("/usr/bin/env", ["python3", "-c", list, OpenAPIConformanceTests.specification.path], timeout: 60)
+        try #require(result.status == 0, "could not read openapi.yaml:\n\(result.stderr.suffix(4000))")
+        let policy = AccessPolicy(keys: try Self.keys())
+        var checked = 0
+        for line in result.stdout.split(separator: "\n") {
+            let fields = line.split(separator: " ").map(String.init)
+            try #require(fields.count == 3, "\(line)")
+            let expected = policy.requirement(method: fields[0], route: fields[1])
+            #expect(fields[2] == (expected == .open ? "none" : expected.description), "\(fields[0]) \(fields[1]): the spec says \(fields[2]), the server \(expected)")
+            checked += 1
+        }
+        #expect(checked == AccessPolicy.routes.count)
+    }
+}
