@@ -28,6 +28,7 @@ struct AuthCommand: ParsableCommand {
         func validate() throws {
             if let role, Role(rawValue: role) == nil { throw ValidationError("--role must be infer or admin, got \(role)") }
             if name != nil && role == nil { throw ValidationError("--name goes with --role") }
+            if let name, !APIKeys.isValidName(name) { throw ValidationError("--name must be 1–64 letters, digits, '-', '_' or '.'") }
         }
 
         func run() throws {

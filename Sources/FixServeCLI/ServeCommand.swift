@@ -13,7 +13,12 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             Every option can also be set with an environment variable FIXSERVE_<OPTION>, e.g. FIXSERVE_PORT=9000.
 
-            API keys: --auth-file names a file with one "<role> <credential> [<name>]" per line, where the role is             infer (predictions, inference, model metadata and lists) or admin (also training jobs and the model             repository), and the credential is "sha256:" and the key's SHA-256 digest (`fixserve auth digest`) or the             key itself; "#" starts a comment. FIXSERVE_API_KEYS takes the same entries separated by commas. Clients             send "Authorization: Bearer <key>". Health probes, the web page and /metrics stay open. Without keys the             server serves everyone and listens on 127.0.0.1 unless --insecure-public is given.
+            API keys: --auth-file names a file with one "<role> <credential> [<name>]" per line, where the role is \
+            infer (predictions, inference, model metadata and lists) or admin (also training jobs and the model \
+            repository), and the credential is "sha256:" and the key's SHA-256 digest (`fixserve auth digest`) or the \
+            key itself; "#" starts a comment. FIXSERVE_API_KEYS takes the same entries separated by commas. Clients \
+            send "Authorization: Bearer <key>". Health probes, the web page and /metrics stay open. Without keys the \
+            server serves everyone and listens on 127.0.0.1 unless --insecure-public is given.
             """)
 
     @Option(help: "Address to bind (default: 0.0.0.0 with API keys or --insecure-public, else 127.0.0.1).")

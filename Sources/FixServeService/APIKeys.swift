@@ -194,7 +194,8 @@ public struct APIKeys: Sendable {
         return nil
     }
 
-    static func isValidName(_ name: String) -> Bool {
+    /// Whether `name` can name a key: 1–64 letters, digits, `-`, `_` or `.`.
+    public static func isValidName(_ name: String) -> Bool {
         (1...64).contains(name.utf8.count) && name.utf8.allSatisfy {
             ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5a) || ($0 >= 0x61 && $0 <= 0x7a) || "-_.".utf8.contains($0)
         }

@@ -40,7 +40,8 @@ public final class TrainerQueue: @unchecked Sendable {
     public let maxFinished: Int
 
     /// - Parameters:
-    ///   - maxQueued: the most jobs waiting to start; more are refused with 429.
+    ///   - maxQueued: the most jobs waiting to start; more are refused with 429 (0 refuses
+    ///     every job with 503: the server trains nothing).
     ///   - limits: the most jobs one owner may have waiting, and the largest job.
     ///   - maxFinished: the most finished jobs kept in memory (≥ 0); older ones are read back
     ///     from the state directory when asked for by id.
@@ -64,12 +65,15 @@ public final class TrainerQueue: @unchecked Sendable {
     /// Queues a job for `owner` (an API key's name; nil on a server without keys).
     ///
     /// - Throws: `ServiceError` 400 when the request is invalid, 413 when it asks for more
-    ///   sample passes than `limits` allow, 429 when the queue or the owner's share of it is full.
+    ///   sample passes than `limits` allow, 429 when the queue or the owner's share of it is
+    ///   full, 503 when the queue holds no jobs at all (`maxQueued` 0).
     @discardableResult
     public func submit(_ request: TrainingRequest, owner: String? = nil) throws -> TrainingJob {
         try request.validate()
         try limits.checkSize(of: request)
         let job = TrainingJob(id: UUID().uuidString.lowercased(), request: request, owner: owner)
+        // A queue of no places is a server that trains nothing, not one that is busy.
+        guard maxQueued > 0 else { throw ServiceError.unavailable("this server takes no training jobs (its queue holds 0)") }
         let queued: TrainingJob = try lock.withLock {
             guard waiting.count < maxQueued else {
                 throw ServiceError.tooManyRequests("the training queue is full (\(maxQueued) jobs waiting to start); retry once one has started")
