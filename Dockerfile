@@ -30,6 +30,8 @@ COPY --chown=10001:10001 models /srv/fixserve/models
 WORKDIR /srv/fixserve
 # Numeric, so that Kubernetes' runAsNonRoot can check it without a runAsUser.
 USER 10001:10001
+# On 0.0.0.0 the server needs API keys (FIXSERVE_AUTH_FILE or FIXSERVE_API_KEYS) or
+# FIXSERVE_INSECURE_PUBLIC=true; with neither it stops at once and says so (README.md).
 ENV FIXSERVE_HOST=0.0.0.0 FIXSERVE_PORT=8080 FIXSERVE_MODELS=/srv/fixserve/models FIXSERVE_STATE=/srv/fixserve/state
 EXPOSE 8080
 # No curl in the image: bash asks for readiness over HTTP/1.1 on the server's port.

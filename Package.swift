@@ -62,7 +62,7 @@ let package = Package(
         ], swiftSettings: transportSpeed),
         // Service: routes, dynamic batcher, trainer queue, metrics.
         .target(name: "FixServeService", dependencies: [
-            "HTTPServer", "ModelStore", "Numerics", "LinearAlgebra", "Datasets", "ImageCodec", "JSONParser",
+            "HTTPServer", "ModelStore", "Numerics", "LinearAlgebra", "Datasets", "ImageCodec", "JSONParser", "TLS",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: releaseSpeed),
         .executableTarget(name: "FixServeCLI", dependencies: [

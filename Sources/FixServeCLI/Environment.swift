@@ -15,6 +15,11 @@ enum Environment {
         ProcessInfo.processInfo.environment[variable(flag)].flatMap { Double($0) } ?? fallback
     }
 
+    /// true for `1`, `true` or `yes` (any case), false when unset or anything else.
+    static func bool(_ flag: String) -> Bool {
+        ["1", "true", "yes"].contains((ProcessInfo.processInfo.environment[variable(flag)] ?? "").lowercased())
+    }
+
     static func variable(_ flag: String) -> String {
         "FIXSERVE_" + flag.uppercased().replacingOccurrences(of: "-", with: "_")
     }

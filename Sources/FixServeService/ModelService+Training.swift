@@ -12,7 +12,7 @@ extension ModelService {
         let dataRoot = configuration.dataRoot
         return TrainerQueue(
             maxQueued: configuration.maxQueuedTrainingJobs, maxFinished: configuration.maxFinishedTrainingJobs,
-            stateDirectory: configuration.stateDirectory, logger: logger,
+            limits: configuration.trainingLimits, stateDirectory: configuration.stateDirectory, logger: logger,
             onStateFileFailure: { metrics.trainingJobWriteFailed() }
         ) { job, report, shouldStop in
             try ModelTrainer(modelsDirectory: modelsDirectory, dataRoot: dataRoot)
@@ -32,7 +32,15 @@ extension ModelService {
         } catch let error as DecodingError {
             throw ServiceError.badRequest("invalid training request: \(DecodingErrorText.describe(error))")
         }
-        let job = try trainer.submit(decoded)
+        let job: TrainingJob
+        do {
+            job = try trainer.submit(decoded, owner: accessPolicy.caller(of: request)?.name)
+        } catch let error as ServiceError where error.status == 429 {
+            // A job takes minutes; a minute is when asking again may find room.
+            var response = HTTPResponse.error(429, error.message)
+            response.headers.add(name: "retry-after", value: "60")
+            return response
+        }
         var response = try HTTPResponse.json(encoding: job, status: 202)
         response.headers.add(name: "location", value: "/v1/training/jobs/\(job.id)")
         return response

@@ -39,6 +39,8 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
     public let configuration: ServiceConfiguration
     public let repository: ModelRepository<ServedModel>
     public let trainer: TrainerQueue
+    /// Which route needs which API key role.
+    let accessPolicy: AccessPolicy
     let metrics: ServiceMetrics
     let logger: Logger
     let computeQueue: DispatchQueue
@@ -55,6 +57,7 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
     public init(configuration: ServiceConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
+        self.accessPolicy = configuration.accessPolicy
         // Inference splits a batch over its own workers; BLAS threads would only spin beside them.
         // Training jobs in the server therefore run on one core and leave the rest to inference.
         BLAS.threadCount = 1
@@ -151,6 +154,10 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         switch router.match(method: request.method, path: request.path) {
         case .success(let match):
             let route = match.handler
+            if let denial = accessPolicy.denial(for: request, route: route.metrics.pattern) {
+                deliver(finished(denial, route: route.metrics, started: started))
+                return
+            }
             let parameters = match.parameters
             inFlight.add(1)
             let reply: Reply = { [self] result in

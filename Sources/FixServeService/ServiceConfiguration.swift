@@ -21,12 +21,16 @@ public struct ServiceConfiguration: Sendable {
     /// BLAS itself runs single-threaded in the server. One per batch with one model instance per
     /// core serves more images/s than fewer instances with more threads each (docs/BENCHMARKS.md).
     public var computeThreads: Int
+    /// Who may use which route (API keys and their roles); no keys serves everyone.
+    public var accessPolicy: AccessPolicy
+    /// Jobs one key may have waiting, and the largest job.
+    public var trainingLimits: TrainingLimits
 
     public init(
         modelsDirectory: URL, stateDirectory: URL, dataRoot: URL? = nil,
         batching: DynamicBatcher.Settings = .init(),
         pollInterval: TimeInterval = 2, maxQueuedTrainingJobs: Int = 16, maxFinishedTrainingJobs: Int = 100,
-        computeThreads: Int = 1
+        computeThreads: Int = 1, accessPolicy: AccessPolicy = AccessPolicy(), trainingLimits: TrainingLimits = TrainingLimits()
     ) {
         self.modelsDirectory = modelsDirectory
         self.stateDirectory = stateDirectory
@@ -36,5 +40,7 @@ public struct ServiceConfiguration: Sendable {
         self.maxQueuedTrainingJobs = maxQueuedTrainingJobs
         self.maxFinishedTrainingJobs = maxFinishedTrainingJobs
         self.computeThreads = computeThreads
+        self.accessPolicy = accessPolicy
+        self.trainingLimits = trainingLimits
     }
 }

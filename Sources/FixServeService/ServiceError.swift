@@ -3,7 +3,7 @@
 /// Every message says what to fix; handlers throw these and one catch site turns them into
 /// `{"error": "…"}` responses.
 public struct ServiceError: Error, Equatable, CustomStringConvertible {
-    /// The HTTP status: 400, 404, 405, 409, 413, 415, 503, or 500 for a fault of the server.
+    /// The HTTP status: 400, 404, 405, 409, 413, 415, 429, 503, or 500 for a fault of the server.
     public var status: Int
     /// The message returned to the client.
     public var message: String
@@ -20,6 +20,8 @@ public struct ServiceError: Error, Equatable, CustomStringConvertible {
     public static func unsupportedMediaType(_ message: String) -> ServiceError { ServiceError(status: 415, message) }
     public static func payloadTooLarge(_ message: String) -> ServiceError { ServiceError(status: 413, message) }
     public static func unavailable(_ message: String) -> ServiceError { ServiceError(status: 503, message) }
+    /// The caller asked for more than its share (a full training queue); it may retry later.
+    public static func tooManyRequests(_ message: String) -> ServiceError { ServiceError(status: 429, message) }
     /// A fault of the server, not of the request; the message says what failed.
     public static func internalError(_ message: String) -> ServiceError { ServiceError(status: 500, "internal error: \(message)") }
 }

@@ -34,21 +34,26 @@ public final class TrainerQueue: @unchecked Sendable {
     private let onStateFileFailure: @Sendable () -> Void
     /// The most jobs waiting to start.
     public let maxQueued: Int
+    /// Per-owner and per-job limits on what is submitted.
+    public let limits: TrainingLimits
     /// The most finished jobs kept in memory (and listed by `allJobs`).
     public let maxFinished: Int
 
     /// - Parameters:
-    ///   - maxQueued: the most jobs waiting to start; more are refused with 503.
+    ///   - maxQueued: the most jobs waiting to start; more are refused with 429 (0 refuses
+    ///     every job with 503: the server trains nothing).
+    ///   - limits: the most jobs one owner may have waiting, and the largest job.
     ///   - maxFinished: the most finished jobs kept in memory (≥ 0); older ones are read back
     ///     from the state directory when asked for by id.
     ///   - stateDirectory: where job files go (`<state>/jobs/<id>.json`); nil keeps jobs in
     ///     memory only, so a finished job past `maxFinished` is gone.
     ///   - onStateFileFailure: called (lock held, so it must not call back) for each job file
     ///     that could not be written, e.g. to count it in the metrics.
-    public init(maxQueued: Int = 16, maxFinished: Int = 100, stateDirectory: URL?,
+    public init(maxQueued: Int = 16, maxFinished: Int = 100, limits: TrainingLimits = TrainingLimits(), stateDirectory: URL?,
                 logger: Logger = Logger(label: "fixserve.trainer"), onStateFileFailure: @escaping @Sendable () -> Void = {},
                 runner: @escaping Runner) {
         self.maxQueued = maxQueued
+        self.limits = limits
         self.maxFinished = max(0, maxFinished)
         self.store = stateDirectory.map(TrainingJobStore.init(stateDirectory:))
         self.logger = logger
@@ -57,16 +62,28 @@ public final class TrainerQueue: @unchecked Sendable {
         restore()
     }
 
-    /// Queues a job.
+    /// Queues a job for `owner` (an API key's name; nil on a server without keys).
     ///
-    /// - Throws: `ServiceError` 400 when the request is invalid, 503 when the queue is full.
+    /// - Throws: `ServiceError` 400 when the request is invalid, 413 when it asks for more
+    ///   sample passes than `limits` allow, 429 when the queue or the owner's share of it is
+    ///   full, 503 when the queue holds no jobs at all (`maxQueued` 0).
     @discardableResult
-    public func submit(_ request: TrainingRequest) throws -> TrainingJob {
+    public func submit(_ request: TrainingRequest, owner: String? = nil) throws -> TrainingJob {
         try request.validate()
-        let job = TrainingJob(id: UUID().uuidString.lowercased(), request: request)
+        try limits.checkSize(of: request)
+        let job = TrainingJob(id: UUID().uuidString.lowercased(), request: request, owner: owner)
+        // A queue of no places is a server that trains nothing, not one that is busy.
+        guard maxQueued > 0 else { throw ServiceError.unavailable("this server takes no training jobs (its queue holds 0)") }
         let queued: TrainingJob = try lock.withLock {
             guard waiting.count < maxQueued else {
-                throw ServiceError.unavailable("the training queue is full (\(maxQueued) jobs waiting); retry later")
+                throw ServiceError.tooManyRequests("the training queue is full (\(maxQueued) jobs waiting to start); retry once one has started")
+            }
+            if limits.maxQueuedPerOwner > 0 {
+                let owned = waiting.count { jobs[$0]?.owner == owner }
+                guard owned < limits.maxQueuedPerOwner else {
+                    throw ServiceError.tooManyRequests(
+                        "\(owner.map { "the key \($0) has" } ?? "callers without a key have") \(owned) training jobs waiting to start, the most one key may have (--max-queued-jobs-per-key); retry once one has started, or cancel one")
+                }
             }
             jobs[job.id] = job
             order.append(job.id)

@@ -65,6 +65,9 @@ public struct TrainingJob: Sendable, Codable, Equatable {
 
     public let id: String
     public let request: TrainingRequest
+    /// Who submitted the job: the name of the API key (never the key), nil on a server
+    /// without keys and in files older servers wrote.
+    public let owner: String?
     public private(set) var state: State = .queued
     public private(set) var progress: Progress?
     public private(set) var stopRequested = false
@@ -79,9 +82,10 @@ public struct TrainingJob: Sendable, Codable, Equatable {
     /// memory and a restart loses it. Set and cleared by the queue that owns the job.
     public internal(set) var stateFileError: String?
 
-    public init(id: String, request: TrainingRequest, created: Date = Date()) {
+    public init(id: String, request: TrainingRequest, owner: String? = nil, created: Date = Date()) {
         self.id = id
         self.request = request
+        self.owner = owner
         self.created = created
     }
 

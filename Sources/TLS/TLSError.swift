@@ -13,6 +13,7 @@ public struct TLSError: Error, CustomStringConvertible, Sendable {
         case handshake = "performing the TLS handshake"
         case read = "decrypting data from the peer"
         case write = "encrypting data for the peer"
+        case digest = "computing a SHA-256 digest"
     }
 
     /// The operation that failed.

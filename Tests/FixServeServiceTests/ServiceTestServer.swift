@@ -23,11 +23,14 @@ final class ServiceTestServer {
     var base: String { "http://127.0.0.1:\(port)" }
     var models: URL { root.appendingPathComponent("models") }
 
-    /// - Parameter prepare: writes more into the models directory (`root/models`) before the
-    ///   server scans it, or into `root/state` before the trainer restores its jobs.
+    /// - Parameters:
+    ///   - accessPolicy, maxQueuedTrainingJobs, trainingLimits: as in `ServiceConfiguration`.
+    ///   - prepare: writes more into the models directory (`root/models`) before the
+    ///     server scans it, or into `root/state` before the trainer restores its jobs.
     init(batching: DynamicBatcher.Settings = .init(maxBatchSize: 64, maxQueueDelayMicroseconds: 2000, maxQueueSize: 1024),
          limits: HTTPServerConfiguration.Limits = .init(), maxFinishedTrainingJobs: Int = 100, pollInterval: Double = 0.2,
-         logger: Logger? = nil, prepare: (URL) throws -> Void = { _ in }) throws {
+         logger: Logger? = nil, accessPolicy: AccessPolicy = AccessPolicy(), maxQueuedTrainingJobs: Int = 16,
+         trainingLimits: TrainingLimits = TrainingLimits(), prepare: (URL) throws -> Void = { _ in }) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("fixserve-service-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         do {
@@ -39,8 +42,9 @@ final class ServiceTestServer {
             server = try FixServeServer.start(
                 service: ServiceConfiguration(
                     modelsDirectory: models, stateDirectory: root.appendingPathComponent("state"),
-                    dataRoot: root, batching: batching, pollInterval: pollInterval, maxFinishedTrainingJobs: maxFinishedTrainingJobs,
-                    computeThreads: 1),
+                    dataRoot: root, batching: batching, pollInterval: pollInterval, maxQueuedTrainingJobs: maxQueuedTrainingJobs,
+                    maxFinishedTrainingJobs: maxFinishedTrainingJobs, computeThreads: 1, accessPolicy: accessPolicy,
+                    trainingLimits: trainingLimits),
                 http: HTTPServerConfiguration(host: "127.0.0.1", port: 0, limits: limits), logger: logger ?? quiet)
         } catch {
             try? FileManager.default.removeItem(at: root)

@@ -154,7 +154,7 @@ def main():
         problem(f"the entrypoint must be fixserve serve, not {entrypoints}")
 
     with open(args.serve_command) as f:
-        options = set(re.findall(r'Environment\.(?:string|int|double)\("([a-z-]+)"', f.read()))
+        options = set(re.findall(r'Environment\.(?:string|int|double|bool)\("([a-z-]+)"', f.read()))
     accepted = {"FIXSERVE_" + o.upper().replace("-", "_") for o in options}
     for instruction, rest in instructions:
         if instruction == "ENV":

@@ -32,11 +32,11 @@ KUBERNETES_VERSIONS = ["1.30.0", kv.latest_version()]
 problems = []
 
 # The FIXSERVE_* variables `fixserve serve` reads (each option's Environment default), and
-# FIXSERVE_AUTH_FILE, which the manifests set for API keys ahead of the server.
+# FIXSERVE_AUTH_FILE, the API-key file (--auth-file).
 SERVE_COMMAND = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "Sources", "FixServeCLI", "ServeCommand.swift")
 with open(SERVE_COMMAND) as f:
     SERVER_VARIABLES = {"FIXSERVE_" + o.upper().replace("-", "_")
-                        for o in re.findall(r'Environment\.(?:string|int|double)\("([a-z-]+)"', f.read())}
+                        for o in re.findall(r'Environment\.(?:string|int|double|bool)\("([a-z-]+)"', f.read())}
 
 
 def problem(where, text):
