@@ -155,7 +155,8 @@ extension ModelService {
         do {
             var headerLength: Int?
             if let text = request.headers["inference-header-content-length"] {
-                guard let value = Int(text.trimmingCharacters(in: .whitespaces)) else {
+                // Header values come trimmed from both transports.
+                guard let value = Int(text) else {
                     throw ServiceError.badRequest("Inference-Header-Content-Length \"\(text)\" is not an integer")
                 }
                 headerLength = value

@@ -225,7 +225,11 @@ final class HTTP1Session: ConnectionHandler {
 
     private func commitField() {
         let name = String(decoding: fieldName, as: UTF8.self)
-        let value = String(decoding: fieldValue, as: UTF8.self).trimmingCharacters(in: " \t")
+        // Optional white space around the value is not part of it (RFC 9110 §5.5); trimmed as bytes.
+        var lower = fieldValue.startIndex, upper = fieldValue.endIndex
+        while lower < upper, fieldValue[lower] == UInt8(ascii: " ") || fieldValue[lower] == UInt8(ascii: "\t") { lower += 1 }
+        while upper > lower, fieldValue[upper - 1] == UInt8(ascii: " ") || fieldValue[upper - 1] == UInt8(ascii: "\t") { upper -= 1 }
+        let value = String(decoding: fieldValue[lower..<upper], as: UTF8.self)
         headers.add(name: name, value: value)
         fieldName.removeAll(keepingCapacity: true)
         fieldValue.removeAll(keepingCapacity: true)
