@@ -21,7 +21,14 @@ struct Router<Handler> {
         case parameter(String)
     }
 
-    private var routes: [(method: String, segments: [Segment], literals: Int, handler: Handler)] = []
+    /// The routes, in parallel arrays: the scan reads only methods and segments, and reading
+    /// them from tuples would copy (and retain) every handler on the way.
+    private var methods: [String] = []
+    private var patterns: [[Segment]] = []
+    private var literalCounts: [Int] = []
+    private var handlers: [Handler] = []
+    /// Route indices by their number of segments: a path is compared only with routes of its length.
+    private var bySegmentCount: [Int: [Int]] = [:]
     /// Routes without parameters by their canonical path ("/v2/health/live"): a probe or a
     /// metadata poll is found by one lookup instead of a scan of every pattern.
     private var exact: [String: [Int]] = [:]
@@ -31,38 +38,42 @@ struct Router<Handler> {
             piece.hasPrefix("{") && piece.hasSuffix("}") ? .parameter(String(piece.dropFirst().dropLast())) : .literal(String(piece))
         }
         let literals = segments.filter { if case .literal = $0 { return true } else { return false } }.count
+        let index = handlers.count
         if literals == segments.count {
             exact["/" + segments.map { if case .literal(let text) = $0 { text } else { "" } }.joined(separator: "/"), default: []]
-                .append(routes.count)
+                .append(index)
         }
-        routes.append((method, segments, literals, handler))
+        bySegmentCount[segments.count, default: []].append(index)
+        methods.append(method)
+        patterns.append(segments)
+        literalCounts.append(literals)
+        handlers.append(handler)
     }
 
     func match(method: String, path: String) -> Result<Match, MissError> {
         // A parameterless route has the most literals of any route its path matches, so it wins
         // whenever its method does; other cases (wrong method, odd slashes) take the scan.
         if let candidates = exact[path] {
-            for index in candidates where routes[index].method == method || (method == "HEAD" && routes[index].method == "GET") {
-                return .success(Match(handler: routes[index].handler, parameters: [:]))
+            for index in candidates where methods[index] == method || (method == "HEAD" && methods[index] == "GET") {
+                return .success(Match(handler: handlers[index], parameters: [:]))
             }
         }
         let pieces = Self.segments(of: path)
         var allowed: [String] = []
         var best: Int?
-        // By index: copying a route out would retain its strings, segments and handler.
-        for index in routes.indices where routes[index].segments.count == pieces.count {
+        for index in bySegmentCount[pieces.count] ?? [] {
             var matched = true
             for position in pieces.indices {
-                if case .literal(let text) = routes[index].segments[position], !text.utf8.elementsEqual(pieces[position].utf8) {
+                if case .literal(let text) = patterns[index][position], !text.utf8.elementsEqual(pieces[position].utf8) {
                     matched = false
                     break
                 }
             }
             guard matched else { continue }
-            let routeMethod = routes[index].method
+            let routeMethod = methods[index]
             if routeMethod == method || (method == "HEAD" && routeMethod == "GET") {
                 // A literal segment beats a parameter: /v2/models/stats is not the model "stats".
-                if best.map({ routes[index].literals > routes[$0].literals }) ?? true { best = index }
+                if best.map({ literalCounts[index] > literalCounts[$0] }) ?? true { best = index }
             } else {
                 allowed.append(routeMethod)
             }
@@ -70,11 +81,11 @@ struct Router<Handler> {
         if let best {
             // Parameters only for the winner.
             var parameters: [String: String] = [:]
-            for (segment, piece) in zip(routes[best].segments, pieces) {
+            for (segment, piece) in zip(patterns[best], pieces) {
                 guard case .parameter(let name) = segment else { continue }
                 parameters[name] = piece.utf8.contains(UInt8(ascii: "%")) ? String(piece).removingPercentEncoding ?? String(piece) : String(piece)
             }
-            return .success(Match(handler: routes[best].handler, parameters: parameters))
+            return .success(Match(handler: handlers[best], parameters: parameters))
         }
         return .failure(MissError(miss: allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)))
     }
