@@ -135,16 +135,8 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
 
     /// Answers every request through `promise`, with no task: on the connection's thread for
     /// O(1) routes, from the compute or background queue for the others.
-    public func respond(to request: HTTPRequest, promise: HTTPResponsePromise) -> Bool {
+    public func respond(to request: HTTPRequest, promise: HTTPResponsePromise) {
         answer(request) { promise.fulfil($0) }
-        return true
-    }
-
-    /// The same answers for callers that await (the transport itself always takes the promise).
-    public func respond(to request: HTTPRequest) async -> HTTPResponse {
-        await withCheckedContinuation { continuation in
-            answer(request) { continuation.resume(returning: $0) }
-        }
     }
 
     /// Routes `request` and hands its response, errors already turned into JSON, to `deliver`,

@@ -1,32 +1,28 @@
 /// Turns a complete request into a response. Responders never see the protocol: HTTP/1.1
 /// requests and HTTP/2 streams look the same.
 ///
-/// The server first asks `immediateResponse(to:)` on the connection's queue, then
-/// `respond(to:promise:)`; only when neither answers does it run `respond(to:)` in a task of its
-/// own, so a responder may await anything there. Every way, the response is handed back to the
-/// connection's queue.
+/// One shape answers now or later: `respond(to:promise:)` runs on the connection's queue and
+/// fulfils the promise once, either before it returns (the response is then taken at once, with
+/// no hop and no task) or later from any thread (a batcher's callback, a task of its own).
 public protocol HTTPResponder: Sendable {
-    /// Produces the response for `request`. Errors must already be turned into responses.
-    func respond(to request: HTTPRequest) async -> HTTPResponse
-
-    /// The response for `request` if it is known without suspending, or nil to have
-    /// `respond(to:)` called in a task. Runs on the connection's queue whatever the
-    /// `responderPlacement`, so it must be quick: while it runs, the connection's other
-    /// requests (and those of other connections on the same loop) wait. Answering here saves
-    /// the task a request otherwise costs. The default returns nil.
-    func immediateResponse(to request: HTTPRequest) -> HTTPResponse?
-
-    /// Takes `request` to answer through `promise`, now or later from any thread, and returns
-    /// true; or returns false to have `respond(to:)` called in a task. Asked on the connection's
-    /// queue after `immediateResponse(to:)`; like it, it must not block. A responder whose work
-    /// waits on a callback (a batcher) answers this way without the cost of a task. The default
-    /// returns false.
-    func respond(to request: HTTPRequest, promise: HTTPResponsePromise) -> Bool
+    /// Answers `request` through `promise`. Runs on the connection's queue, so it must not
+    /// block: while it runs, the connection's other requests (and those of other connections
+    /// on the same loop) wait. Slow work goes to another queue, or into a task with
+    /// `promise.fulfil(awaiting:)`.
+    func respond(to request: HTTPRequest, promise: HTTPResponsePromise)
 }
 
-extension HTTPResponder {
-    public func immediateResponse(to request: HTTPRequest) -> HTTPResponse? { nil }
-    public func respond(to request: HTTPRequest, promise: HTTPResponsePromise) -> Bool { false }
+/// A responder written as an async function: each request gets a task, placed as
+/// `HTTPServerConfiguration.responderPlacement` says.
+public protocol AsyncHTTPResponder: HTTPResponder {
+    /// Produces the response for `request`. Errors must already be turned into responses.
+    func respond(to request: HTTPRequest) async -> HTTPResponse
+}
+
+extension AsyncHTTPResponder {
+    public func respond(to request: HTTPRequest, promise: HTTPResponsePromise) {
+        promise.fulfil { await self.respond(to: request) }
+    }
 }
 
 /// A responder made from a closure, either asynchronous or immediate.
@@ -38,26 +34,20 @@ public struct HTTPClosureResponder: HTTPResponder {
 
     private let handler: Handler
 
-    /// A responder that answers every request in a task (see `HTTPResponder.respond(to:)`).
+    /// A responder that answers every request in a task.
     public init(_ handler: @escaping @Sendable (HTTPRequest) async -> HTTPResponse) {
         self.handler = .suspending(handler)
     }
 
-    /// A responder that answers every request without suspending, on the connection's queue
-    /// (see `HTTPResponder.immediateResponse(to:)`).
+    /// A responder that answers every request at once, on the connection's queue.
     public init(immediate handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse) {
         self.handler = .immediate(handler)
     }
 
-    public func respond(to request: HTTPRequest) async -> HTTPResponse {
+    public func respond(to request: HTTPRequest, promise: HTTPResponsePromise) {
         switch handler {
-        case .suspending(let handler): return await handler(request)
-        case .immediate(let handler): return handler(request)
+        case .immediate(let handler): promise.fulfil(handler(request))
+        case .suspending(let handler): promise.fulfil { await handler(request) }
         }
-    }
-
-    public func immediateResponse(to request: HTTPRequest) -> HTTPResponse? {
-        guard case .immediate(let handler) = handler else { return nil }
-        return handler(request)
     }
 }

@@ -1,44 +1,54 @@
 import Dispatch
 import Synchronization
 
-/// A response a responder gives later, from any thread, without a task: it keeps the promise
-/// from `HTTPResponder.respond(to:promise:)` and fulfils it once (a batcher's completion, say).
+/// The response a responder owes for one request: given once, now or later, from any thread.
 ///
-/// The response goes back to the connection's queue; fulfilled on that queue, it is taken at once.
-/// Only the first `fulfil` counts. A promise dropped unfulfilled answers 500, so a lost request
-/// never hangs its client.
+/// Fulfilled on the connection's queue (while the responder runs, say), the response is taken
+/// at once; from elsewhere it goes back to that queue. Only the first `fulfil` counts. A
+/// promise dropped unfulfilled answers 500, so a lost request never hangs its client.
 public final class HTTPResponsePromise: @unchecked Sendable {
-    private let queue: DispatchQueue
-    private let isOnQueue: () -> Bool
+    private unowned let connection: Connection
+    private let placement: HTTPServerConfiguration.ResponderPlacement
     private let deliver: (HTTPResponse) -> Void
     private let fulfilled = Atomic<Bool>(false)
 
-    init(queue: DispatchQueue, isOnQueue: @escaping () -> Bool, deliver: @escaping (HTTPResponse) -> Void) {
-        self.queue = queue
-        self.isOnQueue = isOnQueue
+    init(connection: Connection, placement: HTTPServerConfiguration.ResponderPlacement, deliver: @escaping (HTTPResponse) -> Void) {
+        self.connection = connection
+        self.placement = placement
         self.deliver = deliver
+    }
+
+    private var isOnConnectionQueue: Bool {
+        DispatchQueue.getSpecific(key: Connection.queueKey) == ObjectIdentifier(connection)
     }
 
     /// Hands `response` to the connection. Later calls are ignored.
     public func fulfil(_ response: HTTPResponse) {
         guard !fulfilled.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        if isOnQueue() {
+        if isOnConnectionQueue {
             deliver(response)
         } else {
             let deliver = self.deliver
-            queue.async { deliver(response) }
+            connection.queue.async { deliver(response) }
         }
     }
 
-    /// The responder declined the promise (`respond(to:promise:)` returned false): a task
-    /// answers instead, so dropping the promise must not.
-    func release() {
-        fulfilled.store(true, ordering: .releasing)
+    /// Fulfils the promise with what `body` returns, in a task: started at once on the
+    /// connection's queue (a body that never suspends answers with no task switch; after a
+    /// suspension it resumes there), or on the concurrency pool, as the configuration's
+    /// `responderPlacement` says. Call it from `respond(to:promise:)`, on the connection's queue.
+    public func fulfil(awaiting body: @escaping @Sendable () async -> HTTPResponse) {
+        switch placement {
+        case .connectionQueue:
+            Task.immediate(executorPreference: connection.executor) { self.fulfil(await body()) }
+        case .concurrencyPool:
+            Task { self.fulfil(await body()) }
+        }
     }
 
     deinit {
         guard !fulfilled.load(ordering: .acquiring) else { return }
         let deliver = self.deliver
-        queue.async { deliver(.text("the responder dropped the request without an answer\n", status: 500)) }
+        connection.queue.async { deliver(.text("the responder dropped the request without an answer\n", status: 500)) }
     }
 }

@@ -39,8 +39,8 @@ public struct HTTPServerConfiguration: Sendable {
         public init() {}
     }
 
-    /// Where responders' tasks start running. An `HTTPResponder.immediateResponse(to:)` answer
-    /// needs no task and is always produced on the connection's queue.
+    /// Where the tasks of `HTTPResponsePromise.fulfil(awaiting:)` (and so of `AsyncHTTPResponder`s)
+    /// start running. A responder that fulfils its promise at once needs no task.
     public enum ResponderPlacement: Sendable {
         /// On the connection's serial queue, as the task's executor preference: a responder that
         /// answers without suspending costs no thread switch. While it runs synchronously, the
@@ -62,7 +62,7 @@ public struct HTTPServerConfiguration: Sendable {
     /// Where access-log lines go: a buffered `AccessLog` that never holds up a request, or nil
     /// for the logger at level info (synchronous, one write per line).
     public var accessLog: AccessLog?
-    /// Where responders start running; `.connectionQueue` by default.
+    /// Where responders' tasks start running; `.connectionQueue` by default.
     public var responderPlacement: ResponderPlacement = .connectionQueue
 
     public init(host: String = "127.0.0.1", port: Int = 8080, tls: TLSFiles? = nil, limits: Limits = Limits()) {

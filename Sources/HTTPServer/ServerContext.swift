@@ -37,43 +37,14 @@ final class ServerContext: @unchecked Sendable {
         dispatch(request, on: connection, to: ClosureReceiver(completion), token: ())
     }
 
-    /// Passes the responder's response to `receiver` on the connection's queue: at once when the
-    /// responder has an immediate response, through a promise when it takes one, otherwise from a task.
+    /// Passes the responder's response to `receiver` on the connection's queue, through a
+    /// promise the responder fulfils now or later.
     func dispatch<Receiver: ResponseReceiver>(_ request: HTTPRequest, on connection: Connection, to receiver: Receiver,
                                               token: Receiver.Token) {
-        let responder = self.responder
-        if let response = responder.immediateResponse(to: request) {
-            // No task: a responder that can answer synchronously costs no task creation,
-            // executor bookkeeping or allocations of its own.
-            receiver.receive(response, for: token)
-            return
+        let promise = HTTPResponsePromise(connection: connection, placement: configuration.responderPlacement) {
+            receiver.receive($0, for: token)
         }
-        let queue = connection.queue
-        let promise = HTTPResponsePromise(
-            queue: queue, isOnQueue: { DispatchQueue.getSpecific(key: Connection.queueKey) == ObjectIdentifier(connection) },
-            deliver: { receiver.receive($0, for: token) })
-        if responder.respond(to: request, promise: promise) { return }
-        promise.release()
-        switch configuration.responderPlacement {
-        case .connectionQueue:
-            // The task starts at once, on this thread (we are on the connection's queue): a
-            // responder that returns without suspending answers with no task switch at all.
-            // After a suspension it resumes on the connection's queue through the executor.
-            Task.immediate(executorPreference: connection.executor) {
-                let response = await responder.respond(to: request)
-                if DispatchQueue.getSpecific(key: Connection.queueKey) == ObjectIdentifier(connection) {
-                    receiver.receive(response, for: token)
-                } else {
-                    // An actor-isolated responder may leave us elsewhere.
-                    queue.async { receiver.receive(response, for: token) }
-                }
-            }
-        case .concurrencyPool:
-            Task {
-                let response = await responder.respond(to: request)
-                queue.async { receiver.receive(response, for: token) }
-            }
-        }
+        responder.respond(to: request, promise: promise)
     }
 
     private final class ClosureReceiver: ResponseReceiver {

@@ -3,19 +3,21 @@ import HTTPServer
 import Logging
 import Testing
 
-/// Answers `/now` immediately and everything else (`/later`, `/sse`) from its task, counting
-/// which path each request took.
+/// Answers `/now` at once and everything else (`/later`, `/sse`) from a task, counting which
+/// way each request took.
 struct MixedResponder: HTTPResponder {
     let immediateAnswers = Counter()
     let taskAnswers = Counter()
 
-    func immediateResponse(to request: HTTPRequest) -> HTTPResponse? {
-        guard request.path == "/now" else { return nil }
-        immediateAnswers.increment()
-        return .text("now \(request.method) \(request.version.rawValue)\n")
+    func respond(to request: HTTPRequest, promise: HTTPResponsePromise) {
+        guard request.path != "/now" else {
+            immediateAnswers.increment()
+            return promise.fulfil(.text("now \(request.method) \(request.version.rawValue)\n"))
+        }
+        promise.fulfil { await later(request) }
     }
 
-    func respond(to request: HTTPRequest) async -> HTTPResponse {
+    private func later(_ request: HTTPRequest) async -> HTTPResponse {
         taskAnswers.increment()
         switch request.path {
         case "/later":

@@ -6,12 +6,12 @@ import Testing
 
 /// Answers through the promise: `/later` from another queue after a few milliseconds, `/now`
 /// synchronously, `/twice` twice (the first answer counts), `/dropped` never (the promise is
-/// dropped); anything else goes to the task.
+/// dropped); anything else goes to a task.
 struct PromisingResponder: HTTPResponder {
     let promised = Counter()
     let taskAnswers = Counter()
 
-    func respond(to request: HTTPRequest, promise: HTTPResponsePromise) -> Bool {
+    func respond(to request: HTTPRequest, promise: HTTPResponsePromise) {
         switch request.path {
         case "/later":
             promised.increment()
@@ -30,14 +30,11 @@ struct PromisingResponder: HTTPResponder {
         case "/dropped":
             promised.increment()
         default:
-            return false
+            promise.fulfil {
+                taskAnswers.increment()
+                return .text("task \(request.version.rawValue)\n")
+            }
         }
-        return true
-    }
-
-    func respond(to request: HTTPRequest) async -> HTTPResponse {
-        taskAnswers.increment()
-        return .text("task \(request.version.rawValue)\n")
     }
 }
 

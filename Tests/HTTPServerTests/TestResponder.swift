@@ -10,7 +10,7 @@ import HTTPServer
 /// - `/peer` → the client's address (equal for two requests on one connection)
 /// - `/info` → "METHOD VERSION"
 /// - `/distinct-fields` → 200 if no header field name repeats, else 500
-struct TestResponder: HTTPResponder {
+struct TestResponder: AsyncHTTPResponder {
     let slowRequestsStarted = Counter()
 
     func respond(to request: HTTPRequest) async -> HTTPResponse {
