@@ -52,19 +52,36 @@ extension ModelService {
         }
     }
 
+    /// The model's metadata, made once per repository change: clients poll it.
     func modelMetadata(_ parameters: [String: String]) throws -> HTTPResponse {
+        let generation = repository.generation
+        // The usual form, without a version, is answered from the cache before any other lookup.
+        if parameters["version"] == nil, let name = parameters["model"],
+           let cached = metadataCache.withLock({ $0[name] }), cached.generation == generation {
+            return cached.response
+        }
         let model = try served(parameters)
+        // Keyed by the version served, not the text asked for: "1" and "01" share an entry, so
+        // the cache holds at most one entry per served version and model.
+        let key = parameters["version"] == nil ? model.name : "\(model.name)/\(model.version)"
+        if let cached = metadataCache.withLock({ $0[key] }), cached.generation == generation { return cached.response }
         let shape = model.manifest.input.shape
         let classes = model.manifest.head.classes
         let versions = repository.status(of: model.name)?.versions.filter { $0.state == .ready }.map { "\"\($0.version)\"" } ?? []
-        // Written directly, keys sorted as JSONSerialization would: the route is polled often.
+        // Written directly, keys sorted as JSONSerialization would.
         let dimensions = ([-1] + shape).map(String.init).joined(separator: ",")
         let body = "{\"inputs\":[{\"datatype\":\"FP32\",\"name\":\"input\",\"shape\":[\(dimensions)]}],"
             + "\"name\":\(JSONString.literal(model.name)),\"outputs\":["
             + "{\"datatype\":\"FP32\",\"name\":\"logits\",\"shape\":[-1,\(classes)]},"
             + "{\"datatype\":\"FP32\",\"name\":\"probabilities\",\"shape\":[-1,\(classes)]}],"
             + "\"platform\":\"fixserve\",\"versions\":[\(versions.joined(separator: ","))]}"
-        return HTTPResponse(status: 200, headers: ["content-type": "application/json"], body: .bytes(Array(body.utf8)))
+        let response = HTTPResponse(status: 200, headers: ["content-type": "application/json"], body: .bytes(Array(body.utf8)))
+        metadataCache.withLock { cache in
+            // Entries of models and versions no longer served go with the first change after them.
+            if cache.values.contains(where: { $0.generation != generation }) { cache = cache.filter { $0.value.generation == generation } }
+            cache[key] = (generation, response)
+        }
+        return response
     }
 
     func modelReady(_ parameters: [String: String]) throws -> HTTPResponse {

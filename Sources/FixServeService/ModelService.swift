@@ -47,6 +47,8 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
     /// Where `.background` routes run.
     let backgroundQueue = DispatchQueue(label: "fixserve.service.background", qos: .utility, attributes: .concurrent)
     private var router = Router<Route>()
+    /// `GET /v2/models/{model}` answers by model (and version), valid for one repository generation.
+    let metadataCache = Mutex<[String: (generation: UInt64, response: HTTPResponse)]>([:])
     /// Requests no route matched (404, 405).
     private let unmatchedMetrics: RouteMetrics
     private let inFlight = ManagedCounter()

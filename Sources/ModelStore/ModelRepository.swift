@@ -25,7 +25,10 @@ public final class ModelRepository<Runtime>: @unchecked Sendable {
     private let makeRuntime: (StoredModel) throws -> Runtime
     private let scanLock = NSLock()
     private let stateLock = NSLock()
-    private var records: [String: ModelRecord<Runtime>] = [:]
+    private var records: [String: ModelRecord<Runtime>] = [:] {
+        didSet { changes &+= 1 }
+    }
+    private var changes: UInt64 = 0
     private var timer: DispatchSourceTimer?
     private let pollQueue = DispatchQueue(label: "fixserve.model-repository.poll", qos: .utility)
 
@@ -40,6 +43,14 @@ public final class ModelRepository<Runtime>: @unchecked Sendable {
     deinit { timer?.cancel() }
 
     // MARK: Readers
+
+    /// Grows with every change to what the repository publishes (a version loading, served or
+    /// gone): whoever caches what it derived from `status` or `snapshot` knows when to redo it.
+    public var generation: UInt64 {
+        stateLock.lock()
+        defer { stateLock.unlock() }
+        return changes
+    }
 
     /// The served version `version` of model `name`, or its highest served version when nil.
     /// Keep the returned snapshot for the whole request.
