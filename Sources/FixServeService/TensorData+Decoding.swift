@@ -6,8 +6,10 @@ extension TensorData {
     static func decodeJSON(_ value: JSONValue, datatype: String, elements: Int, field: String) throws -> TensorData {
         switch datatype {
         case "FP32":
+            // The shape is only a claim until the data is read: reserving it would let a 70-byte
+            // body allocate gigabytes. Beyond this the array grows as the data arrives.
             var out: [Float] = []
-            out.reserveCapacity(elements)
+            out.reserveCapacity(min(elements, 1 << 16))
             try forEachElement(of: value, limit: elements, field: field) { element, i in
                 guard case .number(let number) = element else {
                     throw ServiceError.badRequest("\(field): element \(i) is \(element.summary), expected a number for FP32")
@@ -26,7 +28,7 @@ extension TensorData {
             return .fp32(out)
         case "UINT8":
             var out: [UInt8] = []
-            out.reserveCapacity(elements)
+            out.reserveCapacity(min(elements, 1 << 16))
             let byte = { (element: JSONValue, i: Int) throws -> UInt8 in
                 guard let v = element.exactInt, (0...255).contains(v) else {
                     throw ServiceError.badRequest("\(field): element \(i) is \(element.summary), expected an integer 0…255 for UINT8")
