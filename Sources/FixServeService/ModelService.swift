@@ -39,7 +39,7 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         self.configuration = configuration
         self.logger = logger
         // Inference splits a batch over its own workers; BLAS threads would only spin beside them.
-        // Training jobs in the server therefore run on one core and leave the rest to inference.
+        // Training jobs set their own count (`trainingThreads`) while they run.
         BLAS.threadCount = 1
         let workers = configuration.computeThreads
         let computeQueue = DispatchQueue(label: "fixserve.compute", qos: .userInitiated, attributes: .concurrent)
@@ -76,11 +76,10 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         self.trainer = TrainerQueue(
             maxQueued: configuration.maxQueuedTrainingJobs, maxFinished: configuration.maxFinishedTrainingJobs,
             stateDirectory: configuration.stateDirectory, logger: logger,
-            onStateFileFailure: { metrics.trainingJobWriteFailed() }
-        ) { job, report, shouldStop in
-            try ModelTrainer(modelsDirectory: modelsDirectory, dataRoot: dataRoot)
-                .train(job.request, command: "POST /v1/training/jobs (job \(job.id))", report: report, shouldStop: shouldStop).reference
-        }
+            onStateFileFailure: { metrics.trainingJobWriteFailed() },
+            jobRunner: ModelTrainer.jobRunner(
+                modelsDirectory: modelsDirectory, dataRoot: dataRoot, threads: configuration.trainingThreads,
+                checkpointEveryBatches: configuration.checkpointEveryBatches))
         repository.scan()
         if configuration.pollInterval > 0 { repository.startPolling(interval: configuration.pollInterval) }
         registerRoutes()

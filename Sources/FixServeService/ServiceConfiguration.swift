@@ -21,6 +21,12 @@ public struct ServiceConfiguration: Sendable {
     /// BLAS itself runs single-threaded in the server. One per batch with one model instance per
     /// core serves more images/s than fewer instances with more threads each (docs/BENCHMARKS.md).
     public var computeThreads: Int
+    /// Threads a training job's BLAS calls may use; the trainer runs at a lower priority than
+    /// serving either way.
+    public var trainingThreads: Int = 1
+    /// Training jobs checkpoint after every this many batches as well as after every epoch;
+    /// nil: after every epoch only.
+    public var checkpointEveryBatches: Int?
 
     public init(
         modelsDirectory: URL, stateDirectory: URL, dataRoot: URL? = nil,
