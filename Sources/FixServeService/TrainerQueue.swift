@@ -57,9 +57,11 @@ public final class TrainerQueue: @unchecked Sendable {
     public let maxQueued: Int
     /// The most finished jobs kept in memory (and listed by `allJobs`).
     public let maxFinished: Int
-    /// The nice value of the thread jobs run on (Linux keeps one per thread): 10 lets serving
-    /// threads, at 0, take the cores first.
+    /// How many nice levels below the thread that made the queue jobs run (Linux keeps a nice
+    /// value per thread): 10 lets the serving threads take the cores first.
     public let niceness: Int32
+    /// The nice value of the threads jobs run on.
+    private let trainerNice: Int32
 
     /// - Parameters:
     ///   - maxQueued: the most jobs waiting to start; more are refused with 503.
@@ -69,7 +71,8 @@ public final class TrainerQueue: @unchecked Sendable {
     ///     memory only, so a finished job past `maxFinished` is gone.
     ///   - onStateFileFailure: called (lock held, so it must not call back) for each job file
     ///     that could not be written, e.g. to count it in the metrics.
-    ///   - niceness: the nice value of the thread jobs run on (0…19).
+    ///   - niceness: how many nice levels below the calling thread jobs run (0…19; the value
+    ///     stops at 19).
     ///   - runner: runs a job; a job that was running when the process stopped is run again
     ///     (with the same `Context.checkpoint`), starting as soon as the queue is made.
     public init(maxQueued: Int = 16, maxFinished: Int = 100, stateDirectory: URL?,
@@ -81,6 +84,7 @@ public final class TrainerQueue: @unchecked Sendable {
         self.logger = logger
         self.onStateFileFailure = onStateFileFailure
         self.niceness = min(19, max(0, niceness))
+        self.trainerNice = min(19, getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) + self.niceness)
         self.runner = runner
         restore()
         pump()
@@ -209,9 +213,9 @@ public final class TrainerQueue: @unchecked Sendable {
         publish(job)
         // A thread per job: its nice value is its own and goes with it (an unprivileged
         // process cannot lower a nice value again, so a pooled thread could not be handed back).
-        let niceness = self.niceness
+        let nice = trainerNice
         let thread = Thread { [self] in
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness)  // 0: this thread, on Linux
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice)  // 0: this thread, on Linux
             run(job)
         }
         thread.name = "fixserve.trainer"
