@@ -215,10 +215,11 @@ public final class TrainerQueue: @unchecked Sendable {
         // process cannot lower a nice value again, so a pooled thread could not be handed back).
         let nice = trainerNice
         let thread = Thread { [self] in
+            // Named from inside: the name reaches the kernel (`comm`, 15 bytes) only for the current thread.
+            Thread.current.name = "fixserve-train"
             _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice)  // 0: this thread, on Linux
             run(job)
         }
-        thread.name = "fixserve.trainer"
         thread.stackSize = 8 << 20
         thread.start()
     }
