@@ -47,7 +47,7 @@ import Testing
 
         let first = try FixserveProcess(models: models, state: state, port: port, log: log)
         defer { first.kill() }
-        let running = try first.submit(Self.request(model: "resumed", epochs: 3, limit: 600))
+        let running = try first.submit(Self.request(model: "resumed", epochs: 3, limit: 1500))
         let second = try first.submit(Self.request(model: "second", epochs: 1, limit: 100))
         let third = try first.submit(Self.request(model: "third", epochs: 1, limit: 100))
         // The first checkpoint is written at the end of epoch 1: the kill lands in epoch 2.
@@ -56,6 +56,9 @@ import Testing
         while !FileManager.default.fileExists(atPath: checkpoint.path) && Date() < deadline { usleep(10_000) }
         first.kill()
         try #require(FileManager.default.fileExists(atPath: checkpoint.path), "no checkpoint after epoch 1 within 90 s")
+        // The kill follows the file's appearance within milliseconds; an epoch takes far longer.
+        let saved = try TrainingCheckpointFile(url: checkpoint).read()
+        try #require(saved.epoch == 1 && saved.batch == 0, "the kill came after epoch \(saved.epoch), batch \(saved.batch)")
         let order = try JSONSerialization.jsonObject(with: Data(contentsOf: state.appendingPathComponent("queue.json"))) as? [String: Any]
         #expect(order?["queued"] as? [String] == [second, third])
 
@@ -79,7 +82,7 @@ import Testing
         #expect(Self.checkpoints(in: state).isEmpty, "checkpoints left: \(Self.checkpoints(in: state))")
 
         // The same request run without interruption ends with the same weights, bit for bit.
-        let uninterrupted = try restarted.waitForEnd(try restarted.submit(Self.request(model: "uninterrupted", epochs: 3, limit: 600)))
+        let uninterrupted = try restarted.waitForEnd(try restarted.submit(Self.request(model: "uninterrupted", epochs: 3, limit: 1500)))
         #expect(uninterrupted["state"] as? String == "succeeded")
         #expect(Self.events(uninterrupted).isEmpty)
         let a = try SafetensorsFile(contentsOf: models.appendingPathComponent("resumed/1/model.safetensors")).tensors
