@@ -80,6 +80,46 @@ public struct BatchIterator: IteratorProtocol, Sequence {
         position = 0
     }
 
+    /// Where an iterator stands within an epoch: enough to continue it exactly, batches and
+    /// augmentation included, in another iterator over the same set and settings.
+    public struct Cursor: Equatable, Sendable {
+        public var epoch: Int
+        /// Images of the epoch already handed out.
+        public var offset: Int
+        /// The augmentation stream's state (`SeededGenerator.state`).
+        public var generatorState: [UInt64]
+
+        public init(epoch: Int, offset: Int, generatorState: [UInt64]) {
+            self.epoch = epoch
+            self.offset = offset
+            self.generatorState = generatorState
+        }
+    }
+
+    /// The current position, for `restore(_:)`.
+    public var cursor: Cursor { Cursor(epoch: epoch, offset: position, generatorState: generator.state) }
+
+    /// Continues from a saved position: the epoch's order is derived again from the seed, the
+    /// augmentation stream is put back where it stood.
+    ///
+    /// - Throws: `DatasetError.invalidParameter` when the epoch is negative, the offset is
+    ///   outside the set or the generator state is not one.
+    public mutating func restore(_ cursor: Cursor) throws {
+        guard cursor.epoch >= 0, (0...dataset.count).contains(cursor.offset) else {
+            throw DatasetError.invalidParameter(
+                "cannot continue at image \(cursor.offset) of epoch \(cursor.epoch): the set has \(dataset.count) images")
+        }
+        let generator: SeededGenerator
+        do {
+            generator = try SeededGenerator(state: cursor.generatorState)
+        } catch {
+            throw DatasetError.invalidParameter("cannot continue the batches: \(error)")
+        }
+        reset(epoch: cursor.epoch)
+        position = cursor.offset
+        self.generator = generator
+    }
+
     /// The next batch of this epoch, or nil when the epoch is over.
     public mutating func next() -> Element? {
         let remaining = dataset.count - position

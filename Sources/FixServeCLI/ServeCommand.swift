@@ -42,6 +42,10 @@ struct ServeCommand: AsyncParsableCommand {
     var threads = Environment.int("threads", 1)
     @Option(help: "Model instances per version: batches that may compute at once, each with its own buffers (default: one per core, so the cores stay busy while a batch's answers go out).")
     var instances = Environment.int("instances", ProcessInfo.processInfo.activeProcessorCount)
+    @Option(help: "Threads a training job may use (its BLAS calls); the trainer runs at a lower priority (nice +10) than serving.")
+    var trainingThreads = Environment.int("training-threads", 1)
+    @Option(help: "Training jobs also checkpoint after every N batches (0: after every epoch only).")
+    var checkpointEveryBatches = Environment.int("checkpoint-every-batches", 0)
     @Option(help: "Largest request body in bytes.") var maxBodySize = Environment.int("max-body-size", 64 << 20)
     @Option(help: "Seconds in-flight requests get on SIGTERM.") var shutdownGrace = Environment.double("shutdown-grace", 10)
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = Environment.string("log-level", "info")
@@ -62,6 +66,10 @@ struct ServeCommand: AsyncParsableCommand {
         guard tlsCert.isEmpty == tlsKey.isEmpty else { throw ValidationError("--tls-cert and --tls-key go together") }
         guard maxBatchSize > 0, maxQueueSize > 0, maxQueueDelayUs >= 0, threads > 0, instances > 0, maxBodySize > 0 else {
             throw ValidationError("batch size, queue size, threads and body size must be positive; the delay non-negative")
+        }
+        guard trainingThreads > 0 else { throw ValidationError("--training-threads must be positive, got \(trainingThreads)") }
+        guard checkpointEveryBatches >= 0 else {
+            throw ValidationError("--checkpoint-every-batches must be 0 (epochs only) or more, got \(checkpointEveryBatches)")
         }
         guard maxFinishedJobs >= 0 else { throw ValidationError("--max-finished-jobs must be 0 or more, got \(maxFinishedJobs)") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
@@ -103,7 +111,7 @@ struct ServeCommand: AsyncParsableCommand {
         if !tlsCert.isEmpty { http.tls = .init(certificatePath: tlsCert, privateKeyPath: tlsKey) }
         // Access-log lines are buffered and written off the connection threads.
         if logger.logLevel <= .info { http.accessLog = AccessLog() }
-        let service = ServiceConfiguration(
+        var service = ServiceConfiguration(
             modelsDirectory: URL(fileURLWithPath: models), stateDirectory: URL(fileURLWithPath: state),
             dataRoot: dataRoot.isEmpty ? nil : URL(fileURLWithPath: dataRoot),
             batching: .init(maxBatchSize: maxBatchSize, maxQueueDelayMicroseconds: maxQueueDelayUs, maxQueueSize: maxQueueSize,
@@ -111,6 +119,8 @@ struct ServeCommand: AsyncParsableCommand {
             pollInterval: pollInterval, maxFinishedTrainingJobs: maxFinishedJobs, computeThreads: threads,
             accessPolicy: AccessPolicy(keys: keys, publicInference: publicInference, protectMetrics: protectMetrics),
             trainingLimits: TrainingLimits(maxQueuedPerOwner: maxQueuedJobsPerKey, maxSamplePasses: maxTrainingSamples))
+        service.trainingThreads = trainingThreads
+        service.checkpointEveryBatches = checkpointEveryBatches > 0 ? checkpointEveryBatches : nil
         let server = try FixServeServer.start(service: service, http: http, logger: logger)
         for status in server.service.repository.statuses() {
             logger.info("model", metadata: ["name": "\(status.name)", "state": "\(status.state)",

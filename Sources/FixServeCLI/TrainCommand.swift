@@ -34,6 +34,15 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "The model repository.") var models = Environment.string("models", "./models")
     @Option(help: "Folder data sets are resolved under this directory.") var dataRoot = "."
     @Option(help: "BLAS threads (results are deterministic for a given count).") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Checkpoint file, written after every epoch: when it exists, the run continues from it (run the same command again after an interruption). Removed once the model is stored.")
+    var checkpoint: String?
+    @Option(help: "With --checkpoint, also checkpoint after every N batches.") var checkpointEveryBatches: Int?
+
+    func validate() throws {
+        if let checkpointEveryBatches, checkpointEveryBatches < 1 {
+            throw ValidationError("--checkpoint-every-batches must be positive, got \(checkpointEveryBatches)")
+        }
+    }
 
     func run() throws {
         guard let kind = HeadKind(rawValue: head) else { throw ValidationError("--head must be learned, orthonormal or hadamard") }
@@ -61,12 +70,18 @@ struct TrainCommand: ParsableCommand {
         let bar = ProgressBar()
         let trainer = ModelTrainer(modelsDirectory: URL(fileURLWithPath: models), dataRoot: URL(fileURLWithPath: dataRoot))
         let command = (["fixserve"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+        let checkpointing = checkpoint.map { path in
+            ModelTrainer.Checkpointing(
+                file: TrainingCheckpointFile(url: URL(fileURLWithPath: path)), everyBatches: checkpointEveryBatches,
+                resumed: { epoch, batch in print(batch == 0 ? "resumed from epoch \(epoch)" : "resumed from epoch \(epoch), batch \(batch)") })
+        }
         let result = try trainer.train(request, command: command, report: { bar.show($0) }, epochDone: { epoch in
             bar.finishLine(String(
                 format: "epoch %d  loss %.4f  train %.2f%%  val %@  test %@  α %@  %.1fs  %.0f img/s", epoch.epoch,
                 epoch.trainLoss, epoch.trainAccuracy * 100, percent(epoch.validationAccuracy), percent(epoch.testAccuracy),
                 epoch.alpha.map { String(format: "%.3f", $0) } ?? "-", epoch.seconds, bar.samplesPerSecond))
-        })
+        }, checkpointing: checkpointing)
+        checkpointing?.file.remove()
         let folder = result.stored.location
         try TrainingHistoryFiles.write(result.outcome.history, label: "\(model) (\(head))", to: folder)
         print("stored \(result.reference) in \(folder.path) after \(String(format: "%.1f", result.outcome.seconds)) s")

@@ -8,16 +8,13 @@ extension ModelService {
     /// The trainer queue of a service: jobs recorded in the state directory, each run by a
     /// `ModelTrainer` that writes its model into the repository, failed writes counted.
     static func makeTrainer(configuration: ServiceConfiguration, logger: Logger, metrics: ServiceMetrics) -> TrainerQueue {
-        let modelsDirectory = configuration.modelsDirectory
-        let dataRoot = configuration.dataRoot
-        return TrainerQueue(
+        TrainerQueue(
             maxQueued: configuration.maxQueuedTrainingJobs, maxFinished: configuration.maxFinishedTrainingJobs,
             limits: configuration.trainingLimits, stateDirectory: configuration.stateDirectory, logger: logger,
-            onStateFileFailure: { metrics.trainingJobWriteFailed() }
-        ) { job, report, shouldStop in
-            try ModelTrainer(modelsDirectory: modelsDirectory, dataRoot: dataRoot)
-                .train(job.request, command: "POST /v1/training/jobs (job \(job.id))", report: report, shouldStop: shouldStop).reference
-        }
+            onStateFileFailure: { metrics.trainingJobWriteFailed() },
+            jobRunner: ModelTrainer.jobRunner(
+                modelsDirectory: configuration.modelsDirectory, dataRoot: configuration.dataRoot,
+                threads: configuration.trainingThreads, checkpointEveryBatches: configuration.checkpointEveryBatches))
     }
 
     func submitTrainingJob(_ request: HTTPRequest) throws -> HTTPResponse {

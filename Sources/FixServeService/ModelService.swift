@@ -61,7 +61,7 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         self.logger = logger
         self.accessPolicy = configuration.accessPolicy
         // Inference splits a batch over its own workers; BLAS threads would only spin beside them.
-        // Training jobs in the server therefore run on one core and leave the rest to inference.
+        // Training jobs set their own count (`trainingThreads`) while they run.
         BLAS.threadCount = 1
         let computeQueue = DispatchQueue(label: "fixserve.compute", qos: .userInitiated, attributes: .concurrent)
         self.computeQueue = computeQueue

@@ -23,22 +23,48 @@ public struct ModelTrainer {
         public var outcome: TrainingRun.Outcome
     }
 
+    /// Where a run keeps its checkpoint and how often it writes it.
+    public struct Checkpointing {
+        public var file: TrainingCheckpointFile
+        /// Also checkpoint after every this many batches; nil: at the end of each epoch only.
+        public var everyBatches: Int?
+        /// Told where the run continues when it starts from the file's checkpoint.
+        public var resumed: (_ epoch: Int, _ batch: Int) -> Void
+
+        public init(file: TrainingCheckpointFile, everyBatches: Int? = nil, resumed: @escaping (_ epoch: Int, _ batch: Int) -> Void = { _, _ in }) {
+            self.file = file
+            self.everyBatches = everyBatches
+            self.resumed = resumed
+        }
+    }
+
     /// Loads the data, trains, and saves the model atomically.
     ///
-    /// - Parameter command: how the run was started, recorded in the model's provenance.
+    /// - Parameters:
+    ///   - command: how the run was started, recorded in the model's provenance.
+    ///   - checkpointing: when given, the run continues from the file's checkpoint if there is
+    ///     one and writes its checkpoints there; the caller removes the file when the job ends.
     /// - Throws: `ServiceError`/`DatasetError`/`NumericsError` for bad requests or data,
-    ///   `TrainingError` when training fails, `TrainingStopped` when asked to stop.
+    ///   `TrainingError` when training fails, `TrainingStopped` when asked to stop,
+    ///   `TrainingCheckpointError` for a checkpoint that cannot be resumed from,
+    ///   `AtomicFile.Failure` when a checkpoint cannot be written.
     public func train(
         _ request: TrainingRequest, command: String,
         report: @escaping (TrainingJob.Progress) -> Void = { _ in },
         shouldStop: @escaping () -> Bool = { false },
-        epochDone: (TrainingRun.Epoch) -> Void = { _ in }
+        epochDone: (TrainingRun.Epoch) -> Void = { _ in },
+        checkpointing: Checkpointing? = nil
     ) throws -> Result {
         try request.validate()
+        // A damaged checkpoint fails the job before any data is loaded.
+        let resume = try checkpointing.flatMap { $0.file.exists ? try $0.file.read() : nil }
         let data = try TrainingData.load(
             request.dataset, dataRoot: dataRoot, validationFraction: request.validationFraction,
             trainingLimit: request.trainingLimit, seed: request.seed)
-        let outcome = try TrainingRun(request: request, data: data).run(report: report, shouldStop: shouldStop, epochDone: epochDone)
+        let outcome = try TrainingRun(request: request, data: data).run(
+            report: report, shouldStop: shouldStop, epochDone: epochDone, resume: resume,
+            resumed: { epoch, batch in checkpointing?.resumed(epoch, batch) }, checkpointEveryBatches: checkpointing?.everyBatches,
+            checkpoint: { checkpoint in try checkpointing?.file.write(checkpoint) })
         if outcome.stopped { throw TrainingStopped() }
         let network = outcome.network
         let last = outcome.history.last

@@ -54,6 +54,24 @@ public struct TrainingJob: Sendable, Codable, Equatable {
         case publish
     }
 
+    /// Something that happened to a job besides its state changes: a restart of the server
+    /// while it ran, the checkpoint it continued from.
+    public struct Event: Sendable, Codable, Equatable {
+        public var time: Date
+        public var message: String
+        /// Set when the job continued from a checkpoint: epochs finished before it…
+        public var epoch: Int?
+        /// …and batches of the next epoch.
+        public var batch: Int?
+
+        public init(time: Date, message: String, epoch: Int? = nil, batch: Int? = nil) {
+            self.time = time
+            self.message = message
+            self.epoch = epoch
+            self.batch = batch
+        }
+    }
+
     public enum Transition: Error, Equatable, CustomStringConvertible {
         case notAllowed(from: State, event: String)
         public var description: String {
@@ -81,6 +99,9 @@ public struct TrainingJob: Sendable, Codable, Equatable {
     /// failed (a full disk, say): until a later write succeeds, this state exists only in
     /// memory and a restart loses it. Set and cleared by the queue that owns the job.
     public internal(set) var stateFileError: String?
+    /// What happened to the job besides its state changes, oldest first; nil when nothing did
+    /// (and in files written before jobs had events).
+    public private(set) var events: [Event]?
 
     public init(id: String, request: TrainingRequest, owner: String? = nil, created: Date = Date()) {
         self.id = id
@@ -118,6 +139,23 @@ public struct TrainingJob: Sendable, Codable, Equatable {
         case .succeeded, .failed, .cancelled:
             throw Transition.notAllowed(from: state, event: "be cancelled")
         }
+    }
+
+    /// The server restarted while the job ran; it runs again, from its checkpoint if it has one.
+    public mutating func restarted(hasCheckpoint: Bool, at time: Date = Date()) -> Action {
+        guard state == .running else { return .none }
+        events = (events ?? []) + [Event(time: time, message: hasCheckpoint
+            ? "the server restarted while the job was running; it continues from its last checkpoint"
+            : "the server restarted before the job's first checkpoint; it starts again from the beginning")]
+        return .publish
+    }
+
+    /// The loop continued from a checkpoint taken after `epoch` epochs and `batch` batches of the next.
+    public mutating func resumed(epoch: Int, batch: Int, at time: Date = Date()) -> Action {
+        guard state == .running else { return .none }
+        let message = batch == 0 ? "resumed from epoch \(epoch)" : "resumed from epoch \(epoch), batch \(batch)"
+        events = (events ?? []) + [Event(time: time, message: message, epoch: epoch, batch: batch)]
+        return .publish
     }
 
     /// The loop ended: with a stored model, an error, or because it was asked to stop.

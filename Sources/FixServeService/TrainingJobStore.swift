@@ -4,12 +4,54 @@ import Foundation
 /// per job, written atomically, keys sorted and dates as ISO 8601 strings with milliseconds, so
 /// people can read and diff them. Files written before dates were strings (seconds since
 /// 2001-01-01, `Date`'s own Codable form) still read, so existing state directories load.
+///
+/// Beside them: `<state>/queue.json`, the ids of the queued jobs in the order they will run,
+/// and `<state>/checkpoints/<id>.safetensors`, the running job's checkpoint.
 struct TrainingJobStore: Sendable {
     /// `<state>/jobs`.
     let folder: URL
+    /// `<state>/queue.json`.
+    let queueFile: URL
+    /// `<state>/checkpoints`.
+    let checkpointFolder: URL
 
     init(stateDirectory: URL) {
         folder = stateDirectory.appendingPathComponent("jobs")
+        queueFile = stateDirectory.appendingPathComponent("queue.json")
+        checkpointFolder = stateDirectory.appendingPathComponent("checkpoints")
+    }
+
+    /// The queue order on disk: `{"version": 1, "queued": [ids, first to run first]}`.
+    private struct QueueOrder: Codable {
+        var version: Int
+        var queued: [String]
+    }
+
+    /// Replaces the queue order, atomically.
+    ///
+    /// - Throws: `AtomicFile.Failure` naming the step that failed.
+    func writeQueue(_ ids: [String]) throws {
+        try AtomicFile.write(try Self.encoder.encode(QueueOrder(version: 1, queued: ids)), to: queueFile)
+    }
+
+    /// The queue order last written; nil when there is none (a state directory from before the
+    /// order was kept, or a new one).
+    ///
+    /// - Throws: a read or `DecodingError` when the file exists but cannot be read.
+    func readQueue() throws -> [String]? {
+        guard FileManager.default.fileExists(atPath: queueFile.path) else { return nil }
+        return try Self.decoder.decode(QueueOrder.self, from: Data(contentsOf: queueFile)).queued.filter(Self.isJobID)
+    }
+
+    /// The checkpoint file of a job (which need not exist).
+    func checkpoint(of id: String) -> TrainingCheckpointFile {
+        TrainingCheckpointFile(url: checkpointFolder.appendingPathComponent("\(id).safetensors"))
+    }
+
+    /// The ids of the jobs that have a checkpoint file.
+    func checkpointedIDs() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: checkpointFolder.path)) ?? []
+        return names.filter { $0.hasSuffix(".safetensors") && !$0.hasPrefix(".") }.map { String($0.dropLast(".safetensors".count)) }
     }
 
     /// Writes `job`'s file, replacing the previous one in a single rename.

@@ -51,17 +51,28 @@ public struct TrainingRun {
             alphaLearned: request.alphaLearned, bias: true, seed: request.seed, skipAllOnesRow: request.skipAllOnesRow)
     }
 
-    /// Trains.
+    /// Trains, from the start or from a checkpoint.
     ///
     /// - Parameters:
     ///   - report: called about twice a second and after each epoch.
     ///   - shouldStop: polled between batches; when true the run ends after the current batch.
+    ///   - resume: a checkpoint of an earlier run of the same request to continue from; the run
+    ///     then ends with the weights an uninterrupted run would have, bit for bit.
+    ///   - resumed: told the epoch and batch the run continues at, once `resume` is restored.
+    ///   - checkpointEveryBatches: also checkpoint after every this many batches of an epoch;
+    ///     nil checkpoints at the end of each epoch only.
+    ///   - checkpoint: given each checkpoint as it is taken; an error it throws ends the run.
     /// - Throws: `NumericsError` for an impossible network (e.g. C > N with a fixed head),
-    ///   `TrainingError.diverged` when the loss stops being finite.
+    ///   `TrainingError.diverged` when the loss stops being finite, `TrainingCheckpointError`
+    ///   for a checkpoint that does not belong to this request, and what `checkpoint` throws.
     public func run(
         report: (TrainingJob.Progress) -> Void = { _ in },
         shouldStop: () -> Bool = { false },
-        epochDone: (Epoch) -> Void = { _ in }
+        epochDone: (Epoch) -> Void = { _ in },
+        resume: TrainingCheckpoint? = nil,
+        resumed: (_ epoch: Int, _ batch: Int) -> Void = { _, _ in },
+        checkpointEveryBatches: Int? = nil,
+        checkpoint: (TrainingCheckpoint) throws -> Void = { _ in }
     ) throws -> Outcome {
         guard let preset = BackbonePreset(rawValue: request.backbone) else {
             throw ServiceError.badRequest("unknown backbone \(request.backbone)")
@@ -87,15 +98,46 @@ public struct TrainingRun {
                           nesterov: request.nesterov, weightDecay: request.weightDecay)
         let parameters = network.parameters
 
-        let started = DispatchTime.now()
+        var started = DispatchTime.now()
         var lastReport = started
         var history: [Epoch] = []
         var stopped = false
         var step = 0
-        epochs: for epoch in 0..<request.epochs {
+        var firstEpoch = 0
+        if let resume {
+            try resume.check(matches: request, trainingCount: train.count, stepsPerEpoch: stepsPerEpoch)
+            do {
+                try network.load(namedTensors: resume.tensors)
+                try sgd.restoreVelocities(resume.velocities, of: parameters)
+                try network.restoreDropoutGenerators(resume.dropoutGenerators.map { try SeededGenerator(state: $0) })
+            } catch {
+                throw TrainingCheckpointError.mismatch("its state does not fit the network: \(error)")
+            }
+            history = resume.history
+            step = resume.step
+            firstEpoch = resume.epoch
+            resumed(resume.epoch, resume.batch)
+            // Rates and the ETA count the time before the interruption too.
+            let before = UInt64(min(max(0, resume.elapsedSeconds) * 1e9, Double(started.uptimeNanoseconds)))
+            started = DispatchTime(uptimeNanoseconds: started.uptimeNanoseconds - before)
+        }
+        epochs: for epoch in firstEpoch..<request.epochs {
             let epochStart = DispatchTime.now()
-            batches.reset(epoch: epoch)
-            var lossSum = 0.0, correct = 0.0, seen = 0
+            var lossSum = 0.0, correct = 0.0, seen = 0, batchIndex = 0
+            if let resume, epoch == resume.epoch, resume.batch > 0 {
+                try batches.restore(resume.batches)
+                (lossSum, correct, seen, batchIndex) = (resume.lossSum, resume.correct, resume.seen, resume.batch)
+            } else {
+                batches.reset(epoch: epoch)
+            }
+            func snapshot(epoch: Int, batch: Int) -> TrainingCheckpoint {
+                TrainingCheckpoint(
+                    request: request, epoch: epoch, batch: batch, step: step, lossSum: lossSum, correct: correct, seen: seen,
+                    history: history, elapsedSeconds: Self.seconds(since: started), batches: batches.cursor,
+                    dropoutGenerators: network.dropoutGenerators.map(\.state),
+                    tensors: Dictionary(network.namedTensors(), uniquingKeysWith: { first, _ in first }),
+                    velocities: sgd.velocities(of: parameters))
+            }
             while let (input, labels) = batches.next() {
                 if shouldStop() { stopped = true; break epochs }
                 sgd.learningRate = schedule.value(at: step)
@@ -109,11 +151,16 @@ public struct TrainingRun {
                 correct += Double(try SoftmaxCrossEntropy.accuracy(logits: logits, labels: labels)) * Double(labels.count)
                 seen += labels.count
                 step += 1
+                batchIndex += 1
                 let now = DispatchTime.now()
                 if now.uptimeNanoseconds - lastReport.uptimeNanoseconds > 500_000_000 {
                     lastReport = now
                     report(progress(epoch: epoch, seen: seen, loss: lossSum, correct: correct, step: step,
                                     totalSteps: totalSteps, started: started, test: history.last?.testAccuracy))
+                }
+                // The epoch's last batch is covered by the end-of-epoch checkpoint below.
+                if let every = checkpointEveryBatches, every > 0, batchIndex % every == 0, batchIndex < stepsPerEpoch {
+                    try checkpoint(snapshot(epoch: epoch, batch: batchIndex))
                 }
             }
             let engine = try InferenceEngine(network: network, maxBatchSize: 256)
@@ -128,6 +175,7 @@ public struct TrainingRun {
             epochDone(record)
             report(progress(epoch: epoch + 1, seen: 0, loss: lossSum, correct: correct, step: step,
                             totalSteps: totalSteps, started: started, test: record.testAccuracy, endOfEpoch: record))
+            try checkpoint(snapshot(epoch: epoch + 1, batch: 0))
         }
         return Outcome(
             network: network, normalization: normalization, classNames: train.classNames, inputShape: inputShape,

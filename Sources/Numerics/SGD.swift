@@ -15,7 +15,9 @@ public final class SGD {
     public let nesterov: Bool
     /// λ, applied to every parameter whose `decays` is true — α of a fixed head included.
     public let weightDecay: Float
-    private var velocities: [ObjectIdentifier: (parameter: Parameter, velocity: [Float])] = [:]
+    /// v per parameter, created at its first step with momentum (see `SGD+State.swift` for
+    /// saving and restoring it).
+    var velocities: [ObjectIdentifier: (parameter: Parameter, velocity: [Float])] = [:]
 
     /// Throws `invalidSpec` for a negative or non-finite rate or decay, or momentum outside [0, 1).
     public init(learningRate: Float, momentum: Float = 0, nesterov: Bool = false, weightDecay: Float = 0) throws {

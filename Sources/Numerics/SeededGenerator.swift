@@ -27,6 +27,21 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         return result
     }
 
+    /// The four words of the generator's state, to save a stream's position and resume it
+    /// with `init(state:)`.
+    public var state: [UInt64] { [s0, s1, s2, s3] }
+
+    /// A generator that continues exactly where the one whose `state` this was stood.
+    ///
+    /// - Throws: `NumericsError.invalidSpec` unless `state` is four words, not all zero (a
+    ///   state xoshiro256** never reaches).
+    public init(state: [UInt64]) throws {
+        guard state.count == 4, state.contains(where: { $0 != 0 }) else {
+            throw NumericsError.invalidSpec("a generator state is four words, not all zero; got \(state.count) words")
+        }
+        s0 = state[0]; s1 = state[1]; s2 = state[2]; s3 = state[3]
+    }
+
     /// A uniform Float in [0, 1), from the top 24 bits.
     public mutating func nextUniform() -> Float {
         Float(next() >> 40) * (1.0 / 16_777_216.0)
