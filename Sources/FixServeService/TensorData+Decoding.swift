@@ -4,7 +4,9 @@ extension TensorData {
     /// Decodes the JSON `data` of an input: a flat or nested array in row-major order.
     static func decodeJSON(_ value: Any, datatype: String, elements: Int, field: String) throws -> TensorData {
         var flat: [Any] = []
-        flat.reserveCapacity(elements)
+        // The shape is only a claim until the data is read: reserving it would let a 70-byte
+        // body allocate gigabytes. Beyond this the array grows as the data arrives.
+        flat.reserveCapacity(min(elements, 1 << 16))
         try flatten(value, into: &flat, limit: elements, field: field)
         guard flat.count == elements else {
             throw ServiceError.badRequest("\(field): data holds \(flat.count) elements but the shape declares \(elements)")
