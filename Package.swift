@@ -92,3 +92,38 @@ let package = Package(
     ],
     swiftLanguageModes: [.v5]
 )
+
+// MARK: Fuzzing
+// libFuzzer harnesses, one per parser of untrusted bytes (docs/RELIABILITY.md). They exist only
+// when FIXSERVE_FUZZ is set, so ordinary builds never compile them; scripts/fuzz builds each
+// product in its own scratch path with the sanitizers:
+//   FIXSERVE_FUZZ=1 swift build --product fuzz-png --scratch-path .build-fuzz \
+//       -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing
+// Without the sanitizer flags a harness replays the files it is given (a crash input, say).
+if Context.environment["FIXSERVE_FUZZ"] != nil {
+    // The driver looks up libFuzzer's entry at run time (present only in sanitizer builds).
+    let exportsDriver: [LinkerSetting] = [.unsafeFlags(["-Xlinker", "--export-dynamic-symbol=LLVMFuzzerRunDriver"])]
+    let harnesses: [(product: String, target: String, dependencies: [Target.Dependency])] = [
+        ("fuzz-safetensors", "FuzzSafetensors", ["ModelStore"]),
+        ("fuzz-manifest", "FuzzManifest", ["ModelStore"]),
+        ("fuzz-config", "FuzzConfig", ["ModelStore"]),
+        ("fuzz-png", "FuzzPNG", ["ImageCodec"]),
+        ("fuzz-jpeg", "FuzzJPEG", ["ImageCodec"]),
+        ("fuzz-oip-json", "FuzzOIPJSON", ["FixServeService"]),
+        ("fuzz-oip-binary", "FuzzOIPBinary", ["FixServeService"]),
+        ("fuzz-multipart", "FuzzMultipart", ["FixServeService"]),
+        ("fuzz-http1", "FuzzHTTP1", ["FuzzHTTPConnection"]),
+        ("fuzz-http2", "FuzzHTTP2", ["FuzzHTTPConnection"]),
+    ]
+    package.targets += [
+        .target(name: "FuzzSupport", path: "Sources/Fuzz/Support"),
+        .target(name: "FuzzHTTPConnection", dependencies: ["HTTPServer", .product(name: "Logging", package: "swift-log")],
+                path: "Sources/Fuzz/HTTPConnection"),
+    ]
+    for harness in harnesses {
+        package.products.append(.executable(name: harness.product, targets: [harness.target]))
+        package.targets.append(.executableTarget(
+            name: harness.target, dependencies: ["FuzzSupport"] + harness.dependencies,
+            path: "Sources/Fuzz/" + harness.target.dropFirst("Fuzz".count), linkerSettings: exportsDriver))
+    }
+}

@@ -66,6 +66,22 @@ import Testing
             binary: [0, 0, 0xc0, 0x7f], mentioning: "finite")
     }
 
+    @Test func declaredShapeAllocatesNothingBeforeTheDataIsRead() {
+        // A shape of 2^58 elements would ask for 2^63 bytes if reserved up front, and trap.
+        var limits = InferenceRequest.Limits()
+        limits.maxElements = 1 << 58
+        let body = Array(#"{"inputs":[{"name":"a","shape":[\#(1 << 29),\#(1 << 29)],"datatype":"FP32","data":[1]}]}"#.utf8)
+        do {
+            _ = try InferenceRequest.decode(body: body, headerLength: nil, limits: limits)
+            Issue.record("expected a 400")
+        } catch let error as ServiceError {
+            #expect(error.status == 400)
+            #expect(error.message.contains("data holds 1 elements"), "message: \(error.message)")
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+    }
+
     @Test func encodesBinaryOutputsAfterTheHeader() throws {
         let response = InferenceResponse(modelName: "m", modelVersion: "1", id: nil, outputs: [
             .init(name: "logits", shape: [1, 2], data: .fp32([1, -2]), binary: true),
