@@ -39,11 +39,25 @@ extension JSONValue {
 
 /// Turns yajl's events into `JSONValue`s: a stack of open arrays and objects.
 private final class JSONBuilder {
-    enum Container {
-        /// Numbers so far, while every element has been one.
-        case numbers([Double])
-        case array([JSONValue])
-        case object([String: JSONValue], key: String?)
+    /// An open array or object. A struct in `stack`, so that appending to the innermost one
+    /// mutates it in place: taking an enum's payload out and back would copy the array each time.
+    struct Container {
+        enum Kind { case array, object }
+        let kind: Kind
+        /// Numbers so far, while every element of an array has been one.
+        var numbers: [Double] = []
+        /// The elements of an array that holds something other than numbers.
+        var values: [JSONValue] = []
+        var allNumbers = true
+        var members: [String: JSONValue] = [:]
+        var key: String?
+
+        var value: JSONValue {
+            switch kind {
+            case .object: return .object(members)
+            case .array: return allNumbers ? (numbers.isEmpty ? .array([]) : .numbers(numbers)) : .array(values)
+            }
+        }
     }
 
     let maxDepth: Int
@@ -58,50 +72,48 @@ private final class JSONBuilder {
 
     /// Returns 1 to go on, 0 to stop (yajl's convention).
     func add(_ value: JSONValue) -> Int32 {
-        guard let top = stack.popLast() else {
+        guard !stack.isEmpty else {
             root = value
             return 1
         }
-        switch top {
-        case .numbers(var numbers):
-            if case .number(let number) = value {
-                numbers.append(number)
-                stack.append(.numbers(numbers))
+        let top = stack.count - 1
+        switch stack[top].kind {
+        case .array:
+            if stack[top].allNumbers, case .number(let number) = value {
+                stack[top].numbers.append(number)
             } else {
-                stack.append(.array(numbers.map(JSONValue.number) + [value]))
+                if stack[top].allNumbers {
+                    stack[top].allNumbers = false
+                    stack[top].values = stack[top].numbers.map(JSONValue.number)
+                    stack[top].numbers = []
+                }
+                stack[top].values.append(value)
             }
-        case .array(var values):
-            values.append(value)
-            stack.append(.array(values))
-        case .object(var members, let key):
-            guard let key else { return 0 }
-            members[key] = value
-            stack.append(.object(members, key: nil))
+        case .object:
+            guard let key = stack[top].key else { return 0 }
+            stack[top].members[key] = value
+            stack[top].key = nil
         }
         return 1
     }
 
-    func open(_ container: Container) -> Int32 {
+    func open(_ kind: Container.Kind) -> Int32 {
         guard stack.count < maxDepth else {
             problem = "the document nests arrays and objects deeper than \(maxDepth) levels"
             return 0
         }
-        stack.append(container)
+        stack.append(Container(kind: kind))
         return 1
     }
 
     func close() -> Int32 {
-        switch stack.popLast() {
-        case .numbers(let numbers): return add(numbers.isEmpty ? .array([]) : .numbers(numbers))
-        case .array(let values): return add(.array(values))
-        case .object(let members, _): return add(.object(members))
-        case nil: return 0
-        }
+        guard let container = stack.popLast() else { return 0 }
+        return add(container.value)
     }
 
     func key(_ key: String) -> Int32 {
-        guard case .object(let members, nil)? = stack.popLast() else { return 0 }
-        stack.append(.object(members, key: key))
+        guard let top = stack.indices.last, stack[top].kind == .object, stack[top].key == nil else { return 0 }
+        stack[top].key = key
         return 1
     }
 
@@ -134,10 +146,10 @@ private final class JSONBuilder {
             return builder.add(.number(value))
         },
         yajl_string: { context, bytes, length in from(context).add(.string(text(bytes, length))) },
-        yajl_start_map: { context in from(context).open(.object([:], key: nil)) },
+        yajl_start_map: { context in from(context).open(.object) },
         yajl_map_key: { context, bytes, length in from(context).key(text(bytes, length)) },
         yajl_end_map: { context in from(context).close() },
-        yajl_start_array: { context in from(context).open(.numbers([])) },
+        yajl_start_array: { context in from(context).open(.array) },
         yajl_end_array: { context in from(context).close() })
 }
 
