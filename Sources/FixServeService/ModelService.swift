@@ -10,7 +10,7 @@ import Synchronization
 /// model info, training jobs, health and metrics.
 ///
 /// Handlers throw `ServiceError` (or an error of a lower layer that `ServiceError.from` maps);
-/// `answer(_:deliver:)` is the one place errors become `{"error": "…"}` responses.
+/// `respond(to:promise:)` is the one place errors become `{"error": "…"}` responses.
 public final class ModelService: HTTPResponder, @unchecked Sendable {
     /// How a handler answers: once, now or later, from any thread.
     typealias Reply = @Sendable (Result<HTTPResponse, Error>) -> Void
@@ -135,21 +135,16 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         add("GET", "/web/{asset}", { s, _, p in try s.webAsset(p) })
     }
 
-    /// Answers every request through `promise`, with no task: on the connection's thread for
-    /// O(1) routes, from the compute or background queue for the others.
+    /// Routes `request` and fulfils `promise` with its response, errors already turned into
+    /// JSON, with no task: on the connection's thread for O(1) routes, from the compute or
+    /// background queue for the others.
     public func respond(to request: HTTPRequest, promise: HTTPResponsePromise) {
-        answer(request) { promise.fulfil($0) }
-    }
-
-    /// Routes `request` and hands its response, errors already turned into JSON, to `deliver`,
-    /// from wherever the route's handler answers.
-    private func answer(_ request: HTTPRequest, deliver: @escaping @Sendable (HTTPResponse) -> Void) {
         let started = DispatchTime.now()
         switch router.match(method: request.method, path: request.path) {
         case .success(let match):
             let route = match.handler
             if let denial = accessPolicy.denial(for: request, route: route.metrics.pattern) {
-                deliver(finished(denial, route: route.metrics, started: started))
+                promise.fulfil(finished(denial, route: route.metrics, started: started))
                 return
             }
             let parameters = match.parameters
@@ -161,7 +156,7 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
                 case .failure(let error): response = Self.errorResponse(for: error, logger: logger, request: request)
                 }
                 inFlight.add(-1)
-                deliver(finished(response, route: route.metrics, started: started))
+                promise.fulfil(finished(response, route: route.metrics, started: started))
             }
             switch route.placement {
             case .connection: route.handler(self, request, parameters, reply)
@@ -169,7 +164,7 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
             case .background: backgroundQueue.async { route.handler(self, request, parameters, reply) }
             }
         case .failure(let miss):
-            deliver(finished(Self.response(for: miss.miss, request), route: unmatchedMetrics, started: started))
+            promise.fulfil(finished(Self.response(for: miss.miss, request), route: unmatchedMetrics, started: started))
         }
     }
 
