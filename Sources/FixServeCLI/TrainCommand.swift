@@ -33,7 +33,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Use at most this many training images.") var trainingLimit: Int?
     @Option(help: "The model repository.") var models = Environment.string("models", "./models")
     @Option(help: "Folder data sets are resolved under this directory.") var dataRoot = "."
-    @Option(help: "BLAS threads (results are deterministic for a given count).") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Threads to train on (results are deterministic for a given count).") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Checkpoint file, written after every epoch: when it exists, the run continues from it (run the same command again after an interruption). Removed once the model is stored.")
     var checkpoint: String?
     @Option(help: "With --checkpoint, also checkpoint after every N batches.") var checkpointEveryBatches: Int?
@@ -65,7 +65,8 @@ struct TrainCommand: ParsableCommand {
         request.validationFraction = validationFraction
         request.augment = augment
         request.trainingLimit = trainingLimit
-        BLAS.threadCount = threads
+        // The layers split their work over their own threads; BLAS threads would only spin beside them.
+        BLAS.threadCount = 1
 
         let bar = ProgressBar()
         let trainer = ModelTrainer(modelsDirectory: URL(fileURLWithPath: models), dataRoot: URL(fileURLWithPath: dataRoot))
@@ -80,7 +81,7 @@ struct TrainCommand: ParsableCommand {
                 format: "epoch %d  loss %.4f  train %.2f%%  val %@  test %@  α %@  %.1fs  %.0f img/s", epoch.epoch,
                 epoch.trainLoss, epoch.trainAccuracy * 100, percent(epoch.validationAccuracy), percent(epoch.testAccuracy),
                 epoch.alpha.map { String(format: "%.3f", $0) } ?? "-", epoch.seconds, bar.samplesPerSecond))
-        }, checkpointing: checkpointing)
+        }, threads: threads, checkpointing: checkpointing)
         checkpointing?.file.remove()
         let folder = result.stored.location
         try TrainingHistoryFiles.write(result.outcome.history, label: "\(model) (\(head))", to: folder)

@@ -60,8 +60,8 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         self.configuration = configuration
         self.logger = logger
         self.accessPolicy = configuration.accessPolicy
-        // Inference splits a batch over its own workers; BLAS threads would only spin beside them.
-        // Training jobs set their own count (`trainingThreads`) while they run.
+        // Inference and training split their work over threads of their own; BLAS threads would
+        // only spin beside them.
         BLAS.threadCount = 1
         let computeQueue = DispatchQueue(label: "fixserve.compute", qos: .userInitiated, attributes: .concurrent)
         self.computeQueue = computeQueue

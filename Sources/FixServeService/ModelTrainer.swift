@@ -42,6 +42,8 @@ public struct ModelTrainer {
     ///
     /// - Parameters:
     ///   - command: how the run was started, recorded in the model's provenance.
+    ///   - threads: the threads training shares its work among; the result is deterministic for
+    ///     a given count.
     ///   - checkpointing: when given, the run continues from the file's checkpoint if there is
     ///     one and writes its checkpoints there; the caller removes the file when the job ends.
     /// - Throws: `ServiceError`/`DatasetError`/`NumericsError` for bad requests or data,
@@ -53,6 +55,7 @@ public struct ModelTrainer {
         report: @escaping (TrainingJob.Progress) -> Void = { _ in },
         shouldStop: @escaping () -> Bool = { false },
         epochDone: (TrainingRun.Epoch) -> Void = { _ in },
+        threads: Int = 1,
         checkpointing: Checkpointing? = nil
     ) throws -> Result {
         try request.validate()
@@ -61,7 +64,7 @@ public struct ModelTrainer {
         let data = try TrainingData.load(
             request.dataset, dataRoot: dataRoot, validationFraction: request.validationFraction,
             trainingLimit: request.trainingLimit, seed: request.seed)
-        let outcome = try TrainingRun(request: request, data: data).run(
+        let outcome = try TrainingRun(request: request, data: data, threads: threads).run(
             report: report, shouldStop: shouldStop, epochDone: epochDone, resume: resume,
             resumed: { epoch, batch in checkpointing?.resumed(epoch, batch) }, checkpointEveryBatches: checkpointing?.everyBatches,
             checkpoint: { checkpoint in try checkpointing?.file.write(checkpoint) })

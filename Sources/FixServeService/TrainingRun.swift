@@ -7,7 +7,7 @@ import Numerics
 /// One training run: builds the network, runs SGD over the epochs, evaluates each epoch, and
 /// returns the trained network with its history.
 ///
-/// Deterministic for a given request (seed) and BLAS thread count.
+/// Deterministic for a given request (seed) and thread count.
 public struct TrainingRun {
     /// The numbers of one epoch.
     public struct Epoch: Codable, Sendable, Equatable {
@@ -35,10 +35,15 @@ public struct TrainingRun {
 
     public let request: TrainingRequest
     public let data: TrainingData
+    /// The threads a step's layers and each epoch's evaluation share their work among.
+    public let threads: Int
 
-    public init(request: TrainingRequest, data: TrainingData) {
+    /// Call `run` on the thread whose scheduling priority training should have: the worker
+    /// threads it starts inherit it.
+    public init(request: TrainingRequest, data: TrainingData, threads: Int = 1) {
         self.request = request
         self.data = data
+        self.threads = max(1, threads)
     }
 
     /// The head a request asks for, with each head's default α when none is given: 10 for the
@@ -82,6 +87,7 @@ public struct TrainingRun {
         let (layers, features) = preset.layers(channels: train.channels, height: train.height, width: train.width)
         let head = try makeHead(Self.headSpec(for: request, features: features, classes: train.classCount))
         let network = try Network(backbone: layers, inputShape: inputShape, head: head, seed: request.seed)
+        network.workers = WorkerPool(count: threads)
         let normalization = Normalization(computedOver: train)
         let augmentation = request.augment ? try Augmentation(cropPadding: 2, horizontalFlip: true) : .none
         var batches = try BatchIterator(
@@ -163,7 +169,7 @@ public struct TrainingRun {
                     try checkpoint(snapshot(epoch: epoch, batch: batchIndex))
                 }
             }
-            let engine = try InferenceEngine(network: network, maxBatchSize: 256)
+            let engine = try InferenceEngine(network: network, maxBatchSize: 256, workers: threads)
             let record = Epoch(
                 epoch: epoch + 1, learningRate: sgd.learningRate, trainLoss: lossSum / Double(max(seen, 1)),
                 trainAccuracy: correct / Double(max(seen, 1)),

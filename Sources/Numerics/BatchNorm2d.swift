@@ -31,6 +31,7 @@ public final class BatchNorm2d: Layer {
     private var inverseDeviation: [Float] = []
     /// Whether the last forward used batch statistics.
     private var lastForwardTrained = false
+    private var pool = WorkerPool.serial
 
     /// `prefix` is prepended to the parameter and buffer names.
     public init(channels: Int, epsilon: Float = 1e-5, momentum: Float = 0.1, prefix: String = "") {
@@ -68,44 +69,57 @@ public final class BatchNorm2d: Layer {
         return (shape[0], shape.dropFirst(2).reduce(1, *))
     }
 
+    public func setWorkerPool(_ pool: WorkerPool) { self.pool = pool }
+
+    /// Training and evaluation forward. Each channel's statistics and planes are one worker's
+    /// (the split is over channels), so the result does not depend on the number of workers.
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         let (batch, spatial) = layout(input.shape)
+        let channels = channels, momentum = momentum, epsilon = Double(epsilon)
         let n = batch * spatial
         var mean = [Float](repeating: 0, count: channels)
         inverseDeviation = [Float](repeating: 0, count: channels)
         if training {
             input.data.withUnsafeBufferPointer { x in
-                for c in 0..<channels {
-                    // Per-plane Float sums gathered in Double: a channel can hold a million elements.
-                    var sum = 0.0
-                    for b in 0..<batch {
-                        let plane = x.baseAddress! + (b * channels + c) * spatial
-                        var s: Float = 0
-                        for i in 0..<spatial { s += plane[i] }
-                        sum += Double(s)
+            mean.withUnsafeMutableBufferPointer { mean in
+            inverseDeviation.withUnsafeMutableBufferPointer { inverse in
+            runningMean.data.withUnsafeMutableBufferPointer { runningMean in
+            runningVariance.data.withUnsafeMutableBufferPointer { runningVariance in
+                let (x, mean, inverse) = (x.baseAddress!, mean.baseAddress!, inverse.baseAddress!)
+                let (runningMean, runningVariance) = (runningMean.baseAddress!, runningVariance.baseAddress!)
+                pool.split(channels) { _, channelRange in
+                    for c in channelRange {
+                        // Per-plane Float sums gathered in Double: a channel can hold a million elements.
+                        var sum = 0.0
+                        for b in 0..<batch {
+                            let plane = x + (b * channels + c) * spatial
+                            var s: Float = 0
+                            for i in 0..<spatial { s += plane[i] }
+                            sum += Double(s)
+                        }
+                        let mu = sum / Double(n)
+                        let muF = Float(mu)
+                        // A centred second pass keeps the variance accurate when |μ| ≫ σ.
+                        var centred = 0.0
+                        for b in 0..<batch {
+                            let plane = x + (b * channels + c) * spatial
+                            var q: Float = 0
+                            for i in 0..<spatial { let d = plane[i] - muF; q += d * d }
+                            centred += Double(q)
+                        }
+                        let variance = centred / Double(n)
+                        mean[c] = muF
+                        inverse[c] = Float(1 / (variance + epsilon).squareRoot())
+                        let unbiased = n > 1 ? variance * Double(n) / Double(n - 1) : variance
+                        runningMean[c] = (1 - momentum) * runningMean[c] + momentum * muF
+                        runningVariance[c] = (1 - momentum) * runningVariance[c] + momentum * Float(unbiased)
                     }
-                    let mu = sum / Double(n)
-                    let muF = Float(mu)
-                    // A centred second pass keeps the variance accurate when |μ| ≫ σ.
-                    var centred = 0.0
-                    for b in 0..<batch {
-                        let plane = x.baseAddress! + (b * channels + c) * spatial
-                        var q: Float = 0
-                        for i in 0..<spatial { let d = plane[i] - muF; q += d * d }
-                        centred += Double(q)
-                    }
-                    let variance = centred / Double(n)
-                    mean[c] = Float(mu)
-                    inverseDeviation[c] = Float(1 / (variance + Double(epsilon)).squareRoot())
-                    let unbiased = n > 1 ? variance * Double(n) / Double(n - 1) : variance
-                    runningMean.data[c] = (1 - momentum) * runningMean.data[c] + momentum * Float(mu)
-                    runningVariance.data[c] = (1 - momentum) * runningVariance.data[c] + momentum * Float(unbiased)
                 }
-            }
+            }}}}}
         } else {
             for c in 0..<channels {
                 mean[c] = runningMean.data[c]
-                inverseDeviation[c] = 1 / (runningVariance.data[c] + epsilon).squareRoot()
+                inverseDeviation[c] = 1 / (runningVariance.data[c] + self.epsilon).squareRoot()
             }
         }
         lastForwardTrained = training
@@ -114,24 +128,33 @@ public final class BatchNorm2d: Layer {
         input.data.withUnsafeBufferPointer { x in
         normalized.withUnsafeMutableBufferPointer { h in
         output.withUnsafeMutableBufferPointer { y in
-            for b in 0..<batch {
-                for c in 0..<channels {
-                    let offset = (b * channels + c) * spatial
-                    let mu = mean[c], inv = inverseDeviation[c], gamma = weight.value.data[c], beta = bias.value.data[c]
-                    for i in offset..<(offset + spatial) {
-                        let v = (x[i] - mu) * inv
-                        h[i] = v
-                        y[i] = gamma * v + beta
+        mean.withUnsafeBufferPointer { mean in
+        inverseDeviation.withUnsafeBufferPointer { inverse in
+        weight.value.data.withUnsafeBufferPointer { gamma in
+        bias.value.data.withUnsafeBufferPointer { beta in
+            let (x, h, y) = (x.baseAddress!, h.baseAddress!, y.baseAddress!)
+            let (mean, inverse, gamma, beta) = (mean.baseAddress!, inverse.baseAddress!, gamma.baseAddress!, beta.baseAddress!)
+            pool.split(channels) { _, channelRange in
+                for b in 0..<batch {
+                    for c in channelRange {
+                        let offset = (b * channels + c) * spatial
+                        let mu = mean[c], inv = inverse[c], scale = gamma[c], shift = beta[c]
+                        for i in offset..<(offset + spatial) {
+                            let v = (x[i] - mu) * inv
+                            h[i] = v
+                            y[i] = scale * v + shift
+                        }
                     }
                 }
             }
-        }}}
+        }}}}}}}
         trainedShape = training ? input.shape : nil
         return Tensor(shape: input.shape, data: output)
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
         let (batch, spatial) = layout(outputGradient.shape)
+        let channels = channels
         inputGradient.prepare(count: outputGradient.count)
         if !lastForwardTrained {
             // Running statistics are constants: y is affine in x.
@@ -155,25 +178,33 @@ public final class BatchNorm2d: Layer {
         outputGradient.data.withUnsafeBufferPointer { dy in
         normalized.withUnsafeBufferPointer { h in
         inputGradient.withUnsafeMutableBufferPointer { dx in
-            for c in 0..<channels {
-                var sumDy = 0.0, sumDyH = 0.0
-                for b in 0..<batch {
-                    let offset = (b * channels + c) * spatial
-                    var s: Float = 0, t: Float = 0
-                    for i in offset..<(offset + spatial) { s += dy[i]; t += dy[i] * h[i] }
-                    sumDy += Double(s); sumDyH += Double(t)
-                }
-                bias.gradient.data[c] += Float(sumDy)
-                weight.gradient.data[c] += Float(sumDyH)
-                // dx = γ/σ · (dy − mean(dy) − x̂·mean(dy·x̂))
-                let scale = weight.value.data[c] * inverseDeviation[c]
-                let meanDy = Float(sumDy) / n, meanDyH = Float(sumDyH) / n
-                for b in 0..<batch {
-                    let offset = (b * channels + c) * spatial
-                    for i in offset..<(offset + spatial) { dx[i] = scale * (dy[i] - meanDy - h[i] * meanDyH) }
+        inverseDeviation.withUnsafeBufferPointer { inverse in
+        weight.value.data.withUnsafeBufferPointer { gamma in
+        weight.gradient.data.withUnsafeMutableBufferPointer { dGamma in
+        bias.gradient.data.withUnsafeMutableBufferPointer { dBeta in
+            let (dy, h, dx) = (dy.baseAddress!, h.baseAddress!, dx.baseAddress!)
+            let (inverse, gamma, dGamma, dBeta) = (inverse.baseAddress!, gamma.baseAddress!, dGamma.baseAddress!, dBeta.baseAddress!)
+            pool.split(channels) { _, channelRange in
+                for c in channelRange {
+                    var sumDy = 0.0, sumDyH = 0.0
+                    for b in 0..<batch {
+                        let offset = (b * channels + c) * spatial
+                        var s: Float = 0, t: Float = 0
+                        for i in offset..<(offset + spatial) { s += dy[i]; t += dy[i] * h[i] }
+                        sumDy += Double(s); sumDyH += Double(t)
+                    }
+                    dBeta[c] += Float(sumDy)
+                    dGamma[c] += Float(sumDyH)
+                    // dx = γ/σ · (dy − mean(dy) − x̂·mean(dy·x̂))
+                    let scale = gamma[c] * inverse[c]
+                    let meanDy = Float(sumDy) / n, meanDyH = Float(sumDyH) / n
+                    for b in 0..<batch {
+                        let offset = (b * channels + c) * spatial
+                        for i in offset..<(offset + spatial) { dx[i] = scale * (dy[i] - meanDy - h[i] * meanDyH) }
+                    }
                 }
             }
-        }}}
+        }}}}}}}
         return Tensor(shape: outputGradient.shape, data: inputGradient)
     }
 }

@@ -24,12 +24,11 @@ public final class Conv2d: Layer {
     private var output: [Float] = []
     /// dL/dx [B, C, H, W] of the last backward.
     private var inputGradient: [Float] = []
-    /// The unfolded patches of a chunk of S samples side by side, [K, S·P].
-    private var columns: [Float] = []
-    /// Their gradient, [K, S·P].
-    private var columnGradient: [Float] = []
-    /// W·columns, or the output gradient gathered to match, [O, S·P].
-    private var product: [Float] = []
+    /// Each worker's unfolded patches of a chunk of S samples side by side [K, S·P], their
+    /// gradient [K, S·P], W·columns or the output gradient gathered to match [O, S·P], and (with
+    /// more than one worker) its share of dW [O, K].
+    private var scratch: [ScratchBuffer] = [ScratchBuffer()]
+    private var pool = WorkerPool.serial
 
     /// The most elements a chunk's column matrix may hold (256 KB): the columns stay in a core's
     /// L2 cache between im2col and gemm, which measured faster than larger chunks; convolutions
@@ -79,45 +78,54 @@ public final class Conv2d: Layer {
         }
     }
 
-    /// Training and evaluation forward. The batch goes through in chunks of S samples, each one
-    /// unfold into [K, S·P] and one gemm [O, K]·[K, S·P]; then [O, S, P] is laid out as [S, O, P].
+    public func setWorkerPool(_ pool: WorkerPool) {
+        self.pool = pool
+        scratch = (0..<pool.count).map { _ in ScratchBuffer() }
+    }
+
+    /// Training and evaluation forward. Each worker takes a contiguous share of the batch, in
+    /// chunks of S samples: one unfold into [K, S·P] and one gemm [O, K]·[K, S·P] per chunk, then
+    /// [O, S, P] is laid out as [S, O, P].
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         let g = geometry(for: input.shape)
         let batch = input.shape[0]
         precondition(batch > 0, "empty batch")
         let (k, p, o) = (g.patchSize, g.positions, g.outChannels)
         let chunk = chunkSize(g, batch: batch)
-        columns.prepare(count: k * chunk * p)
-        product.prepare(count: o * chunk * p)
         output.prepare(count: batch * g.outputSize)
         self.input = training ? input : nil
+        let bias = bias?.value.data
         input.data.withUnsafeBufferPointer { x in
         weight.value.data.withUnsafeBufferPointer { w in
-        columns.withUnsafeMutableBufferPointer { cols in
-        product.withUnsafeMutableBufferPointer { prod in
         output.withUnsafeMutableBufferPointer { y in
-            for first in Swift.stride(from: 0, to: batch, by: chunk) {
-                let count = min(chunk, batch - first), n = count * p
-                unfold(x.baseAddress!, g, first: first, count: count, into: cols.baseAddress!)
-                BLAS.gemm(.none, .none, m: o, n: n, k: k, a: w.baseAddress!, lda: k, b: cols.baseAddress!, ldb: n,
-                          c: prod.baseAddress!, ldc: n)
-                for j in 0..<count {
-                    for c in 0..<o {
-                        let target = y.baseAddress! + (first + j) * g.outputSize + c * p
-                        let source = prod.baseAddress! + c * n + j * p
-                        if let bias {
-                            let b = bias.value.data[c]
-                            for i in 0..<p { target[i] = source[i] + b }
-                        } else {
-                            target.update(from: source, count: p)
+            let (x, w, y) = (x.baseAddress!, w.baseAddress!, y.baseAddress!)
+            pool.split(batch) { worker, samples in
+                let cols = scratch[worker].reserve(k * chunk * p + o * chunk * p)
+                let prod = cols + k * chunk * p
+                for first in Swift.stride(from: samples.lowerBound, to: samples.upperBound, by: chunk) {
+                    let count = min(chunk, samples.upperBound - first), n = count * p
+                    unfold(x, g, first: first, count: count, into: cols)
+                    BLAS.gemm(.none, .none, m: o, n: n, k: k, a: w, lda: k, b: cols, ldb: n, c: prod, ldc: n)
+                    for j in 0..<count {
+                        for c in 0..<o {
+                            let target = y + (first + j) * g.outputSize + c * p
+                            let source = prod + c * n + j * p
+                            if let bias {
+                                let b = bias[c]
+                                for i in 0..<p { target[i] = source[i] + b }
+                            } else {
+                                target.update(from: source, count: p)
+                            }
                         }
                     }
                 }
             }
-        }}}}}
+        }}}
         return Tensor(shape: [batch, outChannels, g.outHeight, g.outWidth], data: output)
     }
 
+    /// Each worker takes the same share of the batch as in `forward`; with more than one, each
+    /// sums its share of dW apart, and the shares are added to the gradient in worker order.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         guard let input else { preconditionFailure("Conv2d.backward needs a training forward first") }
         let g = geometry(for: input.shape)
@@ -127,41 +135,51 @@ public final class Conv2d: Layer {
         self.input = nil
         let (k, p, o) = (g.patchSize, g.positions, g.outChannels)
         let chunk = chunkSize(g, batch: batch)
-        columns.prepare(count: k * chunk * p)
-        columnGradient.prepare(count: k * chunk * p)
-        product.prepare(count: o * chunk * p)
+        let workers = pool.workers(for: batch)
         inputGradient.prepare(count: input.count)
         input.data.withUnsafeBufferPointer { x in
         outputGradient.data.withUnsafeBufferPointer { dy in
         weight.value.data.withUnsafeBufferPointer { w in
         weight.gradient.data.withUnsafeMutableBufferPointer { dw in
         inputGradient.withUnsafeMutableBufferPointer { dx in
-        columns.withUnsafeMutableBufferPointer { cols in
-        columnGradient.withUnsafeMutableBufferPointer { dcols in
-        product.withUnsafeMutableBufferPointer { dprod in
-            for first in Swift.stride(from: 0, to: batch, by: chunk) {
-                let count = min(chunk, batch - first), n = count * p
-                // dy [S, O, P] gathered as [O, S·P]
-                for j in 0..<count {
-                    for c in 0..<o {
-                        (dprod.baseAddress! + c * n + j * p).update(
-                            from: dy.baseAddress! + (first + j) * g.outputSize + c * p, count: p)
+            let (x, dy, w, dw, dx) = (x.baseAddress!, dy.baseAddress!, w.baseAddress!, dw.baseAddress!, dx.baseAddress!)
+            pool.split(batch) { worker, samples in
+                let cols = scratch[worker].reserve(2 * k * chunk * p + o * chunk * p + (workers > 1 ? o * k : 0))
+                let dcols = cols + k * chunk * p, dprod = dcols + k * chunk * p
+                // One worker adds straight into the gradient, as it always has.
+                let share = workers > 1 ? dprod + o * chunk * p : dw
+                var beta: Float = workers > 1 ? 0 : 1
+                for first in Swift.stride(from: samples.lowerBound, to: samples.upperBound, by: chunk) {
+                    let count = min(chunk, samples.upperBound - first), n = count * p
+                    // dy [S, O, P] gathered as [O, S·P]
+                    for j in 0..<count {
+                        for c in 0..<o {
+                            (dprod + c * n + j * p).update(from: dy + (first + j) * g.outputSize + c * p, count: p)
+                        }
+                    }
+                    unfold(x, g, first: first, count: count, into: cols)
+                    // dW [O, K] += dy [O, S·P] · columnsᵀ [S·P, K]
+                    BLAS.gemm(.none, .transposed, m: o, n: k, k: n, a: dprod, lda: n, b: cols, ldb: n,
+                              beta: beta, c: share, ldc: k)
+                    beta = 1
+                    // dcolumns [K, S·P] = Wᵀ [K, O] · dy [O, S·P], folded back onto each image
+                    BLAS.gemm(.transposed, .none, m: k, n: n, k: o, a: w, lda: k, b: dprod, ldb: n, c: dcols, ldc: n)
+                    for j in 0..<count {
+                        let dxj = dx + (first + j) * g.inputSize
+                        dxj.update(repeating: 0, count: g.inputSize)
+                        g.fold(dcols + j * p, into: dxj, rowStride: n)
                     }
                 }
-                unfold(x.baseAddress!, g, first: first, count: count, into: cols.baseAddress!)
-                // dW [O, K] += dy [O, S·P] · columnsᵀ [S·P, K]
-                BLAS.gemm(.none, .transposed, m: o, n: k, k: n, a: dprod.baseAddress!, lda: n,
-                          b: cols.baseAddress!, ldb: n, beta: 1, c: dw.baseAddress!, ldc: k)
-                // dcolumns [K, S·P] = Wᵀ [K, O] · dy [O, S·P], folded back onto each image
-                BLAS.gemm(.transposed, .none, m: k, n: n, k: o, a: w.baseAddress!, lda: k,
-                          b: dprod.baseAddress!, ldb: n, c: dcols.baseAddress!, ldc: n)
-                for j in 0..<count {
-                    let dxj = dx.baseAddress! + (first + j) * g.inputSize
-                    dxj.update(repeating: 0, count: g.inputSize)
-                    g.fold(dcols.baseAddress! + j * p, into: dxj, rowStride: n)
+            }
+            if workers > 1 {
+                let shares = (0..<workers).map { scratch[$0].pointer + 2 * k * chunk * p + o * chunk * p }
+                pool.split(o * k) { _, elements in
+                    for share in shares {
+                        for i in elements { dw[i] += share[i] }
+                    }
                 }
             }
-        }}}}}}}}
+        }}}}}
         if let bias {
             outputGradient.data.withUnsafeBufferPointer { dy in
                 bias.gradient.data.withUnsafeMutableBufferPointer { db in

@@ -14,6 +14,9 @@ public protocol Layer: AnyObject {
     var buffers: [(name: String, tensor: Tensor)] { get }
     /// Replaces a buffer's value on load; the layer validates the shape.
     func setBuffer(_ name: String, to tensor: Tensor) throws
+    /// Shares the layer's loops among `pool`'s workers from the next forward on; layers whose
+    /// work is too small to split ignore it.
+    func setWorkerPool(_ pool: WorkerPool)
 }
 
 extension Layer {
@@ -22,4 +25,5 @@ extension Layer {
     public func setBuffer(_ name: String, to tensor: Tensor) throws {
         throw NumericsError.unknownTensor(name)
     }
+    public func setWorkerPool(_ pool: WorkerPool) {}
 }

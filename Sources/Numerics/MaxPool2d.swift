@@ -14,12 +14,15 @@ public final class MaxPool2d: Layer {
     private var output: [Float] = []
     /// dL/dx [B, C, H, W] of the last backward.
     private var inputGradient: [Float] = []
+    private var pool = WorkerPool.serial
 
     public init(kernel: Int, stride: Int) {
         precondition(kernel > 0 && stride > 0, "invalid pooling hyperparameters")
         self.kernel = kernel
         self.stride = stride
     }
+
+    public func setWorkerPool(_ pool: WorkerPool) { self.pool = pool }
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         precondition(input.rank == 4 && input.shape[2] >= kernel && input.shape[3] >= kernel,
@@ -36,22 +39,25 @@ public final class MaxPool2d: Layer {
         input.data.withUnsafeBufferPointer { x in
         output.withUnsafeMutableBufferPointer { y in
         argmax.withUnsafeMutableBufferPointer { index in
-            for plane in 0..<planes {
-                let base = plane * h * w
-                for oy in 0..<oh {
-                    let o = (plane * oh + oy) * ow
-                    for ox in 0..<ow {
-                        var best = base + oy * s * w + ox * s
-                        var value = x[best]
-                        for ky in 0..<k {
-                            let row = base + (oy * s + ky) * w + ox * s
-                            for kx in 0..<k where x[row + kx] > value {
-                                best = row + kx
-                                value = x[best]
+            let (x, y, index) = (x.baseAddress!, y.baseAddress!, index.baseAddress!)
+            pool.split(planes) { _, planes in
+                for plane in planes {
+                    let base = plane * h * w
+                    for oy in 0..<oh {
+                        let o = (plane * oh + oy) * ow
+                        for ox in 0..<ow {
+                            var best = base + oy * s * w + ox * s
+                            var value = x[best]
+                            for ky in 0..<k {
+                                let row = base + (oy * s + ky) * w + ox * s
+                                for kx in 0..<k where x[row + kx] > value {
+                                    best = row + kx
+                                    value = x[best]
+                                }
                             }
+                            y[o + ox] = value
+                            index[o + ox] = Int32(truncatingIfNeeded: best)
                         }
-                        y[o + ox] = value
-                        index[o + ox] = Int32(truncatingIfNeeded: best)
                     }
                 }
             }
@@ -63,11 +69,17 @@ public final class MaxPool2d: Layer {
         precondition(!inputShape.isEmpty && outputGradient.count == argmax.count,
                      "MaxPool2d.backward needs a training forward of the same shape first")
         inputGradient.prepare(count: inputShape.reduce(1, *))
+        // Every window lies inside its own plane, so planes can be scattered independently.
+        let planes = inputShape[0] * inputShape[1]
+        let planeIn = inputShape[2] * inputShape[3], planeOut = argmax.count / planes
         outputGradient.data.withUnsafeBufferPointer { dy in
         argmax.withUnsafeBufferPointer { index in
         inputGradient.withUnsafeMutableBufferPointer { dx in
-            dx.update(repeating: 0)
-            for o in 0..<dy.count { dx[Int(index[o])] += dy[o] }
+            let (dy, index, dx) = (dy.baseAddress!, index.baseAddress!, dx.baseAddress!)
+            pool.split(planes) { _, planes in
+                (dx + planes.lowerBound * planeIn).update(repeating: 0, count: planes.count * planeIn)
+                for o in (planes.lowerBound * planeOut)..<(planes.upperBound * planeOut) { dx[Int(index[o])] += dy[o] }
+            }
         }}}
         return Tensor(shape: inputShape, data: inputGradient)
     }

@@ -56,6 +56,12 @@ public final class Network {
         try self.init(backbone: specs, inputShape: inputShape, head: head, generator: &generator)
     }
 
+    /// The threads the backbone's layers share a training step's loops among (default: one).
+    /// Results are deterministic for a given count.
+    public var workers: WorkerPool = .serial {
+        didSet { for layer in backbone { layer.setWorkerPool(workers) } }
+    }
+
     /// The number of classes C.
     public var classes: Int { head.spec.classes }
 

@@ -5,14 +5,20 @@ public final class ReLU: Layer {
     /// dL/dx of the last backward.
     private var inputGradient: [Float] = []
     private var outputShape: [Int]?
+    private var pool = WorkerPool.serial
 
     public init() {}
+
+    public func setWorkerPool(_ pool: WorkerPool) { self.pool = pool }
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         output.prepare(count: input.count)
         input.data.withUnsafeBufferPointer { x in
             output.withUnsafeMutableBufferPointer { y in
-                for i in 0..<x.count { y[i] = max(0, x[i]) }
+                let (x, y) = (x.baseAddress!, y.baseAddress!)
+                pool.split(input.count) { _, range in
+                    for i in range { y[i] = max(0, x[i]) }
+                }
             }
         }
         outputShape = training ? input.shape : nil
@@ -27,7 +33,11 @@ public final class ReLU: Layer {
         output.withUnsafeBufferPointer { y in
             outputGradient.data.withUnsafeBufferPointer { dy in
                 inputGradient.withUnsafeMutableBufferPointer { dx in
-                    Self.mask(dy.baseAddress!, by: y.baseAddress!, into: dx.baseAddress!, count: dx.count)
+                    let (dy, y, dx) = (dy.baseAddress!, y.baseAddress!, dx.baseAddress!)
+                    pool.split(outputGradient.count) { _, range in
+                        Self.mask(dy + range.lowerBound, by: y + range.lowerBound, into: dx + range.lowerBound,
+                                  count: range.count)
+                    }
                 }
             }
         }

@@ -86,6 +86,12 @@ public final class ResidualBlock: Layer {
         return Tensor(shape: dx.shape, data: inputGradient)
     }
 
+    public func setWorkerPool(_ pool: WorkerPool) {
+        let layers: [any Layer] = [conv1, bn1, relu1, conv2, bn2, reluOut]
+            + (shortcut.map { [$0.conv, $0.bn] } ?? [])
+        for layer in layers { layer.setWorkerPool(pool) }
+    }
+
     /// The ReLU patterns of the last training forward (for gradient checks near kinks).
     var activationPattern: [Bool] { relu1.activationPattern + reluOut.activationPattern }
 

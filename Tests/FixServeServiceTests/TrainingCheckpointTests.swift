@@ -105,19 +105,21 @@ import Testing
 
     struct Crash: Error {}
 
-    @Test(.enabled(if: installed, "dataset-fashion-mnist is not installed (scripts/install-deps installs it)"))
-    func aRunResumedMidEpochOrAtAnEpochEndEndsWithTheUninterruptedWeights() throws {
+    @Test(.enabled(if: installed, "dataset-fashion-mnist is not installed (scripts/install-deps installs it)"),
+          arguments: [1, 2])
+    func aRunResumedMidEpochOrAtAnEpochEndEndsWithTheUninterruptedWeights(threads: Int) throws {
         let r = Self.request()
         let data = try TrainingData.load(r.dataset, dataRoot: nil, validationFraction: 0, trainingLimit: r.trainingLimit, seed: r.seed)
-        // Runs reproduce for a seed and a BLAS thread count; other suites' servers set it to 1 too.
+        // Runs reproduce for a seed and a thread count; BLAS runs on the calling thread (other
+        // suites' servers set its process-wide count to 1 too).
         BLAS.threadCount = 1
-        let uninterrupted = try TrainingRun(request: r, data: data).run()
+        let uninterrupted = try TrainingRun(request: r, data: data, threads: threads).run()
 
         // 6 batches an epoch, a checkpoint every 2: after batches 2 and 4 of epoch 1, at its end,
         // after batch 2 of epoch 2 — where the run "crashes".
         var taken: [TrainingCheckpoint] = []
         #expect(throws: Crash.self) {
-            _ = try TrainingRun(request: r, data: data).run(checkpointEveryBatches: 2) { checkpoint in
+            _ = try TrainingRun(request: r, data: data, threads: threads).run(checkpointEveryBatches: 2) { checkpoint in
                 taken.append(checkpoint)
                 if taken.count == 4 { throw Crash() }
             }
@@ -127,7 +129,8 @@ import Testing
             // Through the file format, as after a restart.
             let restored = try TrainingCheckpointFile.decode(try TrainingCheckpointFile.encode(checkpoint), path: "x")
             var resumedAt: (Int, Int)?
-            let resumed = try TrainingRun(request: r, data: data).run(resume: restored, resumed: { resumedAt = ($0, $1) })
+            let resumed = try TrainingRun(request: r, data: data, threads: threads).run(
+                resume: restored, resumed: { resumedAt = ($0, $1) })
             #expect(resumedAt.map { [$0.0, $0.1] } == [checkpoint.epoch, checkpoint.batch])
             let expected = uninterrupted.network.namedTensors(), actual = resumed.network.namedTensors()
             #expect(expected.map(\.name) == actual.map(\.name))

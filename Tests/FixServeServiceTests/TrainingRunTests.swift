@@ -37,21 +37,21 @@ import Testing
         if head != .learned { #expect(last.alpha != nil) }
     }
 
-    @Test(.enabled(if: installed, "dataset-fashion-mnist is not installed"))
-    func theSameSeedGivesTheSameWeights() throws {
+    @Test(.enabled(if: installed, "dataset-fashion-mnist is not installed"), arguments: [1, 2])
+    func theSameSeedGivesTheSameWeights(threads: Int) throws {
         var r = request(.hadamard, seed: 11)
         r.epochs = 1
         r.trainingLimit = 400
         let data = try TrainingData.load(r.dataset, dataRoot: nil, validationFraction: 0.1, trainingLimit: 400, seed: 11)
-        // Runs reproduce for a seed *and* a BLAS thread count. The count is process-wide and the
-        // servers of other suites set it to 1 while this test runs, so pin it to that value first.
+        // Runs reproduce for a seed *and* a thread count. BLAS runs on the calling thread (its
+        // count is process-wide and the servers of other suites set it to 1 too).
         BLAS.threadCount = 1
-        let first = try TrainingRun(request: r, data: data).run().network.namedTensors()
-        let second = try TrainingRun(request: r, data: data).run().network.namedTensors()
+        let first = try TrainingRun(request: r, data: data, threads: threads).run().network.namedTensors()
+        let second = try TrainingRun(request: r, data: data, threads: threads).run().network.namedTensors()
         #expect(first.map(\.name) == second.map(\.name))
         for (a, b) in zip(first, second) { #expect(a.tensor == b.tensor, "\(a.name) differs between runs") }
         r.seed = 12
-        let other = try TrainingRun(request: r, data: data).run().network.namedTensors()
+        let other = try TrainingRun(request: r, data: data, threads: threads).run().network.namedTensors()
         #expect(zip(first, other).contains { $0.tensor != $1.tensor })
     }
 
