@@ -91,21 +91,13 @@ public final class BatchNorm2d: Layer {
                     for c in channelRange {
                         // Per-plane Float sums gathered in Double: a channel can hold a million elements.
                         var sum = 0.0
-                        for b in 0..<batch {
-                            let plane = x + (b * channels + c) * spatial
-                            var s: Float = 0
-                            for i in 0..<spatial { s += plane[i] }
-                            sum += Double(s)
-                        }
+                        for b in 0..<batch { sum += Double(Self.sum(x + (b * channels + c) * spatial, count: spatial)) }
                         let mu = sum / Double(n)
                         let muF = Float(mu)
                         // A centred second pass keeps the variance accurate when |μ| ≫ σ.
                         var centred = 0.0
                         for b in 0..<batch {
-                            let plane = x + (b * channels + c) * spatial
-                            var q: Float = 0
-                            for i in 0..<spatial { let d = plane[i] - muF; q += d * d }
-                            centred += Double(q)
+                            centred += Double(Self.centredSquares(x + (b * channels + c) * spatial, count: spatial, mean: muF))
                         }
                         let variance = centred / Double(n)
                         mean[c] = muF
@@ -189,8 +181,7 @@ public final class BatchNorm2d: Layer {
                     var sumDy = 0.0, sumDyH = 0.0
                     for b in 0..<batch {
                         let offset = (b * channels + c) * spatial
-                        var s: Float = 0, t: Float = 0
-                        for i in offset..<(offset + spatial) { s += dy[i]; t += dy[i] * h[i] }
+                        let (s, t) = Self.sums(dy + offset, times: h + offset, count: spatial)
                         sumDy += Double(s); sumDyH += Double(t)
                     }
                     dBeta[c] += Float(sumDy)
@@ -206,5 +197,49 @@ public final class BatchNorm2d: Layer {
             }
         }}}}}}}
         return Tensor(shape: outputGradient.shape, data: inputGradient)
+    }
+
+    // Plane sums, eight lanes at a time: a sequential Float sum cannot be vectorised, and these
+    // three were most of the layer's time. The lanes round differently from one running sum,
+    // and no less accurately.
+
+    /// Σ x[i] over one plane.
+    private static func sum(_ x: UnsafePointer<Float>, count: Int) -> Float {
+        var lanes = SIMD8<Float>(), i = 0
+        while i + 8 <= count {
+            lanes += UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            i += 8
+        }
+        var total = lanes.sum()
+        while i < count { total += x[i]; i += 1 }
+        return total
+    }
+
+    /// Σ (x[i] − mean)² over one plane.
+    private static func centredSquares(_ x: UnsafePointer<Float>, count: Int, mean: Float) -> Float {
+        var lanes = SIMD8<Float>(), i = 0
+        let means = SIMD8<Float>(repeating: mean)
+        while i + 8 <= count {
+            let d = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - means
+            lanes += d * d
+            i += 8
+        }
+        var total = lanes.sum()
+        while i < count { let d = x[i] - mean; total += d * d; i += 1 }
+        return total
+    }
+
+    /// (Σ dy[i], Σ dy[i]·h[i]) over one plane.
+    private static func sums(_ dy: UnsafePointer<Float>, times h: UnsafePointer<Float>, count: Int) -> (Float, Float) {
+        var plain = SIMD8<Float>(), weighted = SIMD8<Float>(), i = 0
+        while i + 8 <= count {
+            let g = UnsafeRawPointer(dy + i).loadUnaligned(as: SIMD8<Float>.self)
+            plain += g
+            weighted += g * UnsafeRawPointer(h + i).loadUnaligned(as: SIMD8<Float>.self)
+            i += 8
+        }
+        var s = plain.sum(), t = weighted.sum()
+        while i < count { s += dy[i]; t += dy[i] * h[i]; i += 1 }
+        return (s, t)
     }
 }
