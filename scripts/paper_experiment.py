@@ -136,7 +136,8 @@ class Runner:
         name = f"{config.group}-{config.slug}-s{seed}"
         args = self.arguments(config, seed, budget, name)
         known = self.index.get(name)
-        if known and known["command"] == args and (known["ok"] is False or Path(known["folder"]).exists()):
+        # The binary's path may differ (a copy keeps a long experiment apart from rebuilds).
+        if known and known["command"][1:] == args[1:] and (known["ok"] is False or Path(known["folder"]).exists()):
             print(f"reusing {name}", flush=True)
         elif self.report_only:
             return Run(config, seed, name, args, ok=False, error="not run (report only)")
