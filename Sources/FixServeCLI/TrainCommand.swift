@@ -11,10 +11,12 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train a model and store it in the repository as a new version.")
 
     @Option(help: "Name to store the model under.") var model: String
-    @Option(help: "fashion-mnist, or folder:<path> (image-folder tree, optionally with train/ and test/).")
+    @Option(help: "fashion-mnist, fashion-mnist-pairs (100 classes of two images side by side), or folder:<path> (image-folder tree, optionally with train/ and test/).")
     var dataset = "fashion-mnist"
     @Option(help: "Backbone preset: \(BackbonePreset.allCases.map(\.rawValue).joined(separator: ", ")).")
     var backbone = "cnn-small"
+    @Option(help: "The backbone's feature width N (cnn-small, cnn-narrow, mlp); default the preset's.") var features: Int?
+    @Option(help: "A learned linear layer from the N features to this many before the head (lets a fixed head take C > N classes).") var projection: Int?
     @Option(help: "Head: learned, orthonormal or hadamard.") var head = "hadamard"
     @Option(help: "α's initial (learned) or fixed value; default 10 orthonormal, 1 Hadamard.") var alpha: Float?
     @Flag(help: "Keep α fixed instead of learning it.") var fixedAlpha = false
@@ -62,6 +64,8 @@ struct TrainCommand: ParsableCommand {
         request.schedule = schedule
         request.warmupEpochs = warmupEpochs
         request.seed = seed
+        request.features = features
+        request.projection = projection
         request.validationFraction = validationFraction
         request.augment = augment
         request.trainingLimit = trainingLimit

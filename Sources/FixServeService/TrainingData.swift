@@ -11,7 +11,7 @@ public struct TrainingData: Sendable {
     public var test: LabeledImageSet?
     public var description: String
 
-    /// Loads `fashion-mnist` or `folder:<path>` (a folder with `train/` and optionally `test/`
+    /// Loads a built-in data set (`fashion-mnist`, `fashion-mnist-pairs`) or `folder:<path>` (a folder with `train/` and optionally `test/`
     /// image-folder trees, or one image-folder tree).
     ///
     /// - Parameters:
@@ -24,9 +24,9 @@ public struct TrainingData: Sendable {
     ) throws -> TrainingData {
         var training: LabeledImageSet
         var test: LabeledImageSet?
-        if name == BuiltinDataset.fashionMNIST.rawValue {
-            training = try BuiltinDataset.fashionMNIST.load(.train)
-            test = try BuiltinDataset.fashionMNIST.load(.test)
+        if let builtin = BuiltinDataset(rawValue: name) {
+            training = try builtin.load(.train)
+            test = try builtin.load(.test)
         } else if name.hasPrefix("folder:") {
             let root = try resolve(String(name.dropFirst("folder:".count)), under: dataRoot)
             let trainFolder = root.appendingPathComponent("train")
@@ -41,7 +41,8 @@ public struct TrainingData: Sendable {
                 training = try load(root)
             }
         } else {
-            throw ServiceError.badRequest("unknown data set \"\(name)\"; use fashion-mnist or folder:<path>")
+            throw ServiceError.badRequest(
+                "unknown data set \"\(name)\"; use \(BuiltinDataset.allCases.map(\.rawValue).joined(separator: ", ")) or folder:<path>")
         }
         if let trainingLimit, trainingLimit < training.count {
             // A seeded, stratified subset keeps every class present in quick runs.

@@ -1,3 +1,4 @@
+import Datasets
 import Numerics
 
 /// What a client asks the trainer to do: which data, which network, which head, how long.
@@ -6,10 +7,17 @@ import Numerics
 public struct TrainingRequest: Codable, Sendable, Equatable {
     /// The repository name to store the trained model under (a new version is added).
     public var model: String
-    /// `fashion-mnist`, or `folder:<path>` for an image-folder data set under the server's data root.
+    /// `fashion-mnist`, `fashion-mnist-pairs`, or `folder:<path>` for an image-folder data set under
+    /// the server's data root.
     public var dataset: String = "fashion-mnist"
     /// A backbone preset name (see `BackbonePreset`).
     public var backbone: String = "cnn-small"
+    /// The backbone's feature width N, for the presets that end in a fully connected layer;
+    /// nil keeps the preset's.
+    public var features: Int?
+    /// When set, a learned linear layer maps the backbone's N features to this many before the
+    /// head: how a fixed head serves more classes than the backbone has features (C ≤ projection).
+    public var projection: Int?
     public var head: HeadKind = .hadamard
     /// α's initial value (learned) or its value (fixed); nil picks the head's default.
     public var alpha: Float?
@@ -35,8 +43,11 @@ public struct TrainingRequest: Codable, Sendable, Equatable {
 
     public init(model: String) { self.model = model }
 
+    /// The widest `features` or `projection` a request may ask for.
+    public static let maximumWidth = 8192
+
     private enum CodingKeys: String, CodingKey {
-        case model, dataset, backbone, head, alpha, alphaLearned = "alpha_learned", skipAllOnesRow = "skip_all_ones_row"
+        case model, dataset, backbone, features, projection, head, alpha, alphaLearned = "alpha_learned", skipAllOnesRow = "skip_all_ones_row"
         case epochs, batchSize = "batch_size", learningRate = "learning_rate", momentum, nesterov
         case weightDecay = "weight_decay", schedule, warmupEpochs = "warmup_epochs", seed
         case validationFraction = "validation_fraction", augment, trainingLimit = "training_limit"
@@ -47,6 +58,8 @@ public struct TrainingRequest: Codable, Sendable, Equatable {
         model = try c.decode(String.self, forKey: .model)
         dataset = try c.decodeIfPresent(String.self, forKey: .dataset) ?? dataset
         backbone = try c.decodeIfPresent(String.self, forKey: .backbone) ?? backbone
+        features = try c.decodeIfPresent(Int.self, forKey: .features)
+        projection = try c.decodeIfPresent(Int.self, forKey: .projection)
         head = try c.decodeIfPresent(HeadKind.self, forKey: .head) ?? head
         alpha = try c.decodeIfPresent(Float.self, forKey: .alpha)
         alphaLearned = try c.decodeIfPresent(Bool.self, forKey: .alphaLearned) ?? alphaLearned
@@ -73,11 +86,20 @@ public struct TrainingRequest: Codable, Sendable, Equatable {
         guard ModelName.isValid(model) else {
             throw fail("model \"\(model)\" must be 1–64 characters of letters, digits, '-', '_' or '.', not starting with '.'")
         }
-        guard dataset == "fashion-mnist" || dataset.hasPrefix("folder:") else {
-            throw fail("dataset \"\(dataset)\" must be \"fashion-mnist\" or \"folder:<path>\"")
+        guard BuiltinDataset(rawValue: dataset) != nil || dataset.hasPrefix("folder:") else {
+            throw fail("dataset \"\(dataset)\" must be one of \(BuiltinDataset.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")) or \"folder:<path>\"")
         }
-        guard BackbonePreset(rawValue: backbone) != nil else {
+        guard let preset = BackbonePreset(rawValue: backbone) else {
             throw fail("backbone \"\(backbone)\" is not a preset; use one of \(BackbonePreset.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if let features {
+            guard preset.hasAdjustableFeatures else {
+                throw fail("features: the \(backbone) backbone's width is fixed; choose it for \(BackbonePreset.allCases.filter(\.hasAdjustableFeatures).map(\.rawValue).joined(separator: ", "))")
+            }
+            guard (1...Self.maximumWidth).contains(features) else { throw fail("features must be 1…\(Self.maximumWidth), got \(features)") }
+        }
+        if let projection, !(1...Self.maximumWidth).contains(projection) {
+            throw fail("projection must be 1…\(Self.maximumWidth), got \(projection)")
         }
         guard (1...1000).contains(epochs) else { throw fail("epochs must be 1…1000, got \(epochs)") }
         guard (1...4096).contains(batchSize) else { throw fail("batch_size must be 1…4096, got \(batchSize)") }

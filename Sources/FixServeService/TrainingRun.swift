@@ -84,7 +84,12 @@ public struct TrainingRun {
         }
         let train = data.training
         let inputShape = [train.channels, train.height, train.width]
-        let (layers, features) = preset.layers(channels: train.channels, height: train.height, width: train.width)
+        var (layers, features) = preset.layers(
+            channels: train.channels, height: train.height, width: train.width, features: request.features)
+        if let projection = request.projection {
+            layers.append(.linear(inFeatures: features, outFeatures: projection, bias: true))
+            features = projection
+        }
         let head = try makeHead(Self.headSpec(for: request, features: features, classes: train.classCount))
         let network = try Network(backbone: layers, inputShape: inputShape, head: head, seed: request.seed)
         network.workers = WorkerPool(count: threads)

@@ -12,8 +12,13 @@ public enum BackbonePreset: String, CaseIterable, Sendable {
     /// ResNet-20: three basic blocks per stage (16, 32, 64 channels): N = 64.
     case resnet20 = "resnet-20"
 
-    /// The layers for inputs of shape [channels, height, width], and the feature width N they produce.
-    public func layers(channels: Int, height: Int, width: Int) -> (layers: [LayerSpec], features: Int) {
+    /// Whether the feature width N can be chosen (`layers(…, features:)`): the presets that end in
+    /// a fully connected layer.
+    public var hasAdjustableFeatures: Bool { self != .resnet8 && self != .resnet20 }
+
+    /// The layers for inputs of shape [channels, height, width], and the feature width N they
+    /// produce; `features` replaces the preset's N where `hasAdjustableFeatures` (ignored otherwise).
+    public func layers(channels: Int, height: Int, width: Int, features: Int? = nil) -> (layers: [LayerSpec], features: Int) {
         func convBlock(_ i: Int, _ o: Int) -> [LayerSpec] {
             [.conv2d(inChannels: i, outChannels: o, kernel: 3, stride: 1, padding: 1, bias: false),
              .batchNorm2d(channels: o, epsilon: 1e-5, momentum: 0.1), .relu]
@@ -33,10 +38,11 @@ public enum BackbonePreset: String, CaseIterable, Sendable {
         switch self {
         case .mlp:
             let inputs = channels * height * width
+            let features = features ?? 128
             return ([.flatten, .linear(inFeatures: inputs, outFeatures: 256, bias: true), .relu,
-                     .linear(inFeatures: 256, outFeatures: 128, bias: true), .relu], 128)
+                     .linear(inFeatures: 256, outFeatures: features, bias: true), .relu], features)
         case .cnnSmall, .cnnNarrow:
-            let features = self == .cnnSmall ? 128 : 16
+            let features = features ?? (self == .cnnSmall ? 128 : 16)
             let pooled = 64 * (height / 4) * (width / 4)
             return (convBlock(channels, 32) + [.maxPool2d(kernel: 2, stride: 2)]
                     + convBlock(32, 64) + [.maxPool2d(kernel: 2, stride: 2), .flatten,

@@ -18,7 +18,8 @@ public enum NumericsError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .moreClassesThanFeatures(classes, features, head):
-            return "the \(head) head needs at least as many features as classes (C ≤ N), got C = \(classes) > N = \(features)"
+            return "the \(head) head needs at least as many features as classes (C ≤ N), got C = \(classes) > N = \(features); "
+                + "widen the backbone's features or add a projection to at least \(classes)"
         case let .unknownTensor(name): return "unknown tensor '\(name)'"
         case let .missingTensor(name): return "missing tensor '\(name)'"
         case let .shapeMismatch(name, expected, actual):

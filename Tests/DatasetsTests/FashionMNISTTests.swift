@@ -18,7 +18,8 @@ struct FashionMNISTTests {
 @Suite struct BuiltinDatasetTests {
     @Test func namesResolve() throws {
         #expect(try BuiltinDataset.named("fashion-mnist") == .fashionMNIST)
-        #expect(throws: DatasetError.unknownDataset(name: "cifar", available: ["fashion-mnist"])) {
+        #expect(try BuiltinDataset.named("fashion-mnist-pairs") == .fashionMNISTPairs)
+        #expect(throws: DatasetError.unknownDataset(name: "cifar", available: ["fashion-mnist", "fashion-mnist-pairs"])) {
             try BuiltinDataset.named("cifar")
         }
     }

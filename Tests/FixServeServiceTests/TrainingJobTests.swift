@@ -47,6 +47,24 @@ import Testing
         r.backbone = "vgg"
         #expect(throws: ServiceError.self) { try r.validate() }
     }
+
+    @Test func featureWidthAndProjectionAreChecked() throws {
+        func refusal(_ change: (inout TrainingRequest) -> Void) -> String? {
+            var r = TrainingRequest(model: "ok")
+            change(&r)
+            do { try r.validate(); return nil } catch let e as ServiceError { return e.status == 400 ? e.message : "status \(e.status)" }
+            catch { return "\(error)" }
+        }
+        #expect(refusal { $0.features = 64; $0.projection = 256; $0.dataset = "fashion-mnist-pairs" } == nil)
+        #expect(refusal { $0.backbone = "resnet-8"; $0.features = 64 }?.contains("resnet-8 backbone's width is fixed") == true)
+        #expect(refusal { $0.features = 0 }?.contains("features must be 1…8192, got 0") == true)
+        #expect(refusal { $0.projection = 9000 }?.contains("projection must be 1…8192, got 9000") == true)
+        #expect(refusal { $0.dataset = "mnist" }?.contains("fashion-mnist-pairs") == true)
+        let decoded = try JSONDecoder().decode(TrainingRequest.self, from: Data(#"{"model":"m","features":32,"projection":100}"#.utf8))
+        #expect(decoded.features == 32 && decoded.projection == 100)
+        let encoded = try JSONDecoder().decode(TrainingRequest.self, from: JSONEncoder().encode(decoded))
+        #expect(encoded == decoded)
+    }
 }
 
 @Suite struct TrainerQueueTests {

@@ -55,6 +55,34 @@ import Testing
         #expect(zip(first, other).contains { $0.tensor != $1.tensor })
     }
 
+    /// The pairs' 100 classes on a backbone of N = 16 features: a fixed head is refused, and
+    /// takes them through a projection to 128; both train on a few hundred pairs.
+    @Test(.enabled(if: installed, "dataset-fashion-mnist is not installed"))
+    func aProjectionLetsAFixedHeadTakeMoreClassesThanFeatures() throws {
+        var r = TrainingRequest(model: "pairs")
+        r.dataset = "fashion-mnist-pairs"
+        r.backbone = "mlp"
+        r.features = 16
+        r.head = .hadamard
+        r.epochs = 1
+        r.batchSize = 50
+        r.trainingLimit = 300
+        let data = try TrainingData.load(r.dataset, dataRoot: nil, validationFraction: 0, trainingLimit: 300, seed: r.seed)
+        #expect(data.training.width == 56 && data.training.classCount == 100)
+        do {
+            _ = try TrainingRun(request: r, data: data).run()
+            Issue.record("a Hadamard head over N = 16 features took C = 100 classes")
+        } catch let error as NumericsError {
+            #expect("\(error)".contains("add a projection to at least 100"), "\(error)")
+        }
+        r.projection = 128
+        let outcome = try TrainingRun(request: r, data: data).run()
+        #expect(outcome.network.head.spec.features == 128 && outcome.network.head.spec.classes == 100)
+        #expect(Array(outcome.network.specs.suffix(3)) == [.linear(inFeatures: 256, outFeatures: 16, bias: true), .relu,
+                                                            .linear(inFeatures: 16, outFeatures: 128, bias: true)])
+        #expect(outcome.history.last?.trainLoss.isFinite == true)
+    }
+
     @Test func fixedHeadsRefuseMoreClassesThanFeatures() throws {
         // cnn-narrow has N = 16 features; 20 classes cannot fit a fixed head.
         let spec = TrainingRun.headSpec(for: { var r = TrainingRequest(model: "x"); r.head = .orthonormal; return r }(),
