@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-GROUPS = ("main", "hadamard-rows", "alpha", "narrow", "refusal")
+GROUPS = ("main", "hadamard-rows", "alpha", "narrow", "refusal", "pairs")
 HEAD_TITLES = {"learned": "learned", "orthonormal": "fixed orthonormal", "hadamard": "fixed Hadamard"}
 SHIPPED_NAMES = {"hadamard": "fashion-mnist", "orthonormal": "fashion-mnist-orthonormal", "learned": "fashion-mnist-learned"}
 BUFFER_SUFFIXES = ("running_mean", "running_var", "num_batches_tracked")
@@ -103,6 +103,14 @@ def configurations() -> list[Config]:
                                   extra=["--alpha", alpha, "--fixed-alpha"]))
     configs += [Config("narrow", head, f"{HEAD_TITLES[head]}, N = 16", head, backbone="cnn-narrow")
                 for head in ("learned", "orthonormal", "hadamard")]
+    # Many classes: Fashion-MNIST pairs, C = 100. N = 128 is just above C; N = 64 is below it,
+    # where a fixed head needs a projection to N' = 128 ≥ C (the refusal is recorded too).
+    pairs = ["--dataset", "fashion-mnist-pairs"]
+    configs += [Config("pairs", f"{head}-n128", f"{HEAD_TITLES[head]}, N = 128", head, extra=pairs)
+                for head in ("learned", "orthonormal", "hadamard")]
+    configs.append(Config("pairs", "learned-n64", "learned, N = 64", "learned", extra=pairs + ["--features", "64"]))
+    configs += [Config("pairs", f"{head}-n64-p128", f"{HEAD_TITLES[head]}, N = 64 + projection to 128", head,
+                       extra=pairs + ["--features", "64", "--projection", "128"]) for head in ("orthonormal", "hadamard")]
     return configs
 
 
@@ -222,6 +230,23 @@ def refusal(fixserve: str, scratch: Path, threads: int | None) -> dict:
     return results
 
 
+def pairs_refusal(fixserve: str, scratch: Path, threads: int | None) -> dict:
+    """Asks for fixed heads over N = 64 features on the 100 pair classes (C > N)."""
+    results = {}
+    for head in ("orthonormal", "hadamard"):
+        args = [fixserve, "train", "--model", f"refusal-pairs-{head}", "--models", str(scratch / "models"),
+                "--dataset", "fashion-mnist-pairs", "--backbone", "cnn-small", "--features", "64", "--head", head,
+                "--epochs", "1", "--training-limit", "1000"]
+        if threads is not None:
+            args += ["--threads", str(threads)]
+        print(f"$ {shlex.join(args)}", flush=True)
+        done = subprocess.run(args, capture_output=True, text=True)
+        lines = (done.stderr.strip() or done.stdout.strip()).splitlines()
+        results[head] = {"command": args, "exit_status": done.returncode, "message": lines[-1] if lines else ""}
+        print(f"    exit {done.returncode}: {results[head]['message']}", flush=True)
+    return results
+
+
 def write_gray_png(path: Path, width: int, height: int, pixel) -> None:
     """A minimal 8-bit grayscale PNG (no filtering), enough for a synthetic folder data set."""
     rows = b"".join(b"\x00" + bytes(pixel(x, y) for x in range(width)) for y in range(height))
@@ -247,7 +272,14 @@ def parameter_counts(run: Run) -> dict:
     stored = sum(info["data_offsets"][1] - info["data_offsets"][0] for name, info in run.tensors.items()
                  if name.startswith("head."))
     backbone, head_parameters = count("backbone."), count("head.")
-    return {"total": backbone + head_parameters, "backbone": backbone, "head": head_parameters,
+    # A projection is the backbone's last linear layer when a --projection was asked for.
+    projection = 0
+    if "--projection" in run.command:
+        layers = [name for name, info in run.tensors.items()
+                  if name.startswith("backbone.") and name.endswith(".weight") and len(info["shape"]) == 2]
+        last = max(layers, key=lambda name: int(name.split(".")[1]))
+        projection = count(last.rsplit(".", 1)[0] + ".")
+    return {"total": backbone + head_parameters, "backbone": backbone, "head": head_parameters, "projection": projection,
             "head_bytes": stored, "learned_head_bytes": (n * c + c) * 4, "features": n, "classes": c}
 
 
@@ -430,8 +462,10 @@ def escape(text: str) -> str:
 class Report:
     """Builds docs/RESULTS.md from the runs, grouped by table."""
 
-    def __init__(self, runs: list[Run], budgets: dict[str, Budget], refusals: dict, command: str, out: Path):
+    def __init__(self, runs: list[Run], budgets: dict[str, Budget], refusals: dict, command: str, out: Path,
+                 pair_refusals: dict | None = None):
         self.runs, self.budgets, self.refusals, self.command, self.out = runs, budgets, refusals, command, out
+        self.pair_refusals = pair_refusals or {}
         self.lines: list[str] = []
 
     def group(self, name: str) -> list[tuple[Config, dict, list[Run]]]:
@@ -466,7 +500,7 @@ class Report:
             "machine. With several seeds, a value is the mean ± the sample standard deviation over the seeds.\n")
         add(f"Command: `{self.command}`\n")
         for group, table in [("main", self.main_table), ("hadamard-rows", self.rows_table),
-                             ("alpha", self.alpha_table), ("narrow", self.narrow_table)]:
+                             ("alpha", self.alpha_table), ("narrow", self.narrow_table), ("pairs", self.pairs_table)]:
             if self.group(group) or (group == "narrow" and self.refusals):
                 table()
         self.reading()
@@ -578,6 +612,35 @@ class Report:
                 add(f"- {head}: exit status {result['exit_status']}, `{result['message']}`")
             add("")
 
+    def pairs_table(self) -> None:
+        add = self.lines.append
+        add("## Many classes: Fashion-MNIST pairs (C = 100)\n")
+        add("Two Fashion-MNIST images side by side (28×56), labelled by the ordered pair of their classes: 100 "
+            "classes (`--dataset fashion-mnist-pairs`: 60,000 training pairs drawn from the training images, "
+            "10,000 test pairs from the test images). The backbone is cnn-small with N = 128 features (just above "
+            "C) or N = 64 (below C, where a fixed head needs a learned projection to N′ = 128 ≥ C). "
+            f"Budget: {self.budgets['pairs'].describe().replace('the full training set (60,000 images)', 'all 60,000 training pairs')}.\n")
+        add("| head | test accuracy % | validation accuracy % | final train loss | parameters (total) | head parameters "
+            "| head share | projection parameters | learned head of the same N, C (share) |")
+        add("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for config, s, _ in self.group("pairs"):
+            if not s["ok"]:
+                add(failed_row(config, s, 9))
+                continue
+            p = s["parameters"]
+            learned = p["features"] * p["classes"] + p["classes"]
+            as_learned = p["total"] - p["head"] + learned
+            add(f"| {config.label} | {percent(s['test'])} | {percent(s['validation'])} | {plain(s['train_loss'])} | "
+                f"{p['total']:,} | {p['head']:,} | {p['head'] / p['total'] * 100:.3f}% | {p['projection']:,} | "
+                f"{learned:,} ({learned / as_learned * 100:.2f}%) |")
+        self.curves("pairs", "Fashion-MNIST pairs (C = 100): learned vs fixed heads, N = 128 and N = 64")
+        refusals = self.pair_refusals
+        if refusals:
+            add("**C > N, refused.** The fixed heads on the N = 64 backbone without a projection:\n")
+            for head, result in refusals.items():
+                add(f"- {head}: exit status {result['exit_status']}, `{result['message']}`")
+            add("")
+
     def reading(self) -> None:
         add = self.lines.append
         add("## Reading\n")
@@ -672,6 +735,25 @@ class Report:
                    if rows.get("skip-ones", {}).get("ok") and alpha.get("learned", {}).get("ok") else "")
                 + ". The paper's caveat is that fixed heads need N ≥ C with room to spare; FixServe refuses "
                 "C > N outright (below the table).")
+        pairs = {config.slug: s for config, s, _ in self.group("pairs")}
+        if all(pairs.get(k, {}).get("ok") for k in ("learned-n128", "orthonormal-n128", "hadamard-n128")):
+            learned = pairs["learned-n128"]["test"][0] * 100
+            p = pairs["learned-n128"]["parameters"]
+            add(f"- **Many classes (C = 100).** With N = 128 features, just above C, the learned head reaches "
+                f"{learned:.2f}% test; orthonormal {pairs['orthonormal-n128']['test'][0] * 100 - learned:+.2f} points, "
+                f"Hadamard {pairs['hadamard-n128']['test'][0] * 100 - learned:+.2f} points. The learned head is "
+                f"{p['head']:,} of {p['total']:,} parameters ({p['head'] / p['total'] * 100:.2f}%); a fixed head keeps "
+                f"{pairs['hadamard-n128']['parameters']['head']} (α and b).")
+        if pairs.get("learned-n64", {}).get("ok"):
+            learned = pairs["learned-n64"]["test"][0] * 100
+            remedies = [(k, pairs[k]) for k in ("orthonormal-n64-p128", "hadamard-n64-p128") if pairs.get(k, {}).get("ok")]
+            add(f"- **C > N (N = 64, C = 100).** FixServe refuses a fixed head there (above); the learned head "
+                f"reaches {learned:.2f}% test. With a learned projection to 128 features before the fixed head: "
+                + ", ".join(f"{HEAD_TITLES[k.split('-')[0]]} {s['test'][0] * 100:.2f}% "
+                            f"({s['test'][0] * 100 - learned:+.2f} points; the projection adds "
+                            f"{s['parameters']['projection']:,} learned parameters, the learned head it replaces "
+                            f"has {64 * 100 + 100:,})" for k, s in remedies)
+                + ".")
         for config, s, runs in self.group("narrow"):
             for run in runs:
                 if run.ok and final(run, "train_accuracy") < 0.2:
@@ -715,7 +797,7 @@ class Report:
         add("```")
         for run in self.runs:
             add(display(run.command) + ("" if run.ok else f"    # failed: {run.error}"))
-        for result in self.refusals.values():
+        for result in list(self.refusals.values()) + list(self.pair_refusals.values()):
             add(display(result["command"]) + f"    # refused, exit status {result['exit_status']}")
         add("```")
 
@@ -824,6 +906,9 @@ def main() -> int:
     parser.add_argument("--variant-training-limit", type=int, default=20000, help="training images of the variant runs")
     parser.add_argument("--variant-seeds", type=seeds, default=[1], help="comma-separated seeds of the variant runs")
     parser.add_argument("--alpha-seeds", type=seeds, default=None, help="seeds of the α runs, at the main budget (default: the first main seed)")
+    parser.add_argument("--pairs-epochs", type=int, default=3, help="epochs of the many-class (pairs) runs")
+    parser.add_argument("--pairs-training-limit", type=int, default=None, help="training pairs of the many-class runs (default all 60,000)")
+    parser.add_argument("--pairs-seeds", type=seeds, default=[1], help="comma-separated seeds of the many-class runs")
     parser.add_argument("--jobs", type=int, default=1, help="trainings run at once (each with --threads threads)")
     parser.add_argument("--groups", default=",".join(GROUPS), help=f"which tables to run: {', '.join(GROUPS)}")
     parser.add_argument("--only", default="", help="comma-separated configuration names to run (e.g. hadamard,keep-ones); default all")
@@ -834,6 +919,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.quick:
         args.epochs, args.training_limit, args.variant_epochs, args.variant_training_limit = 1, 3000, 1, 2000
+        args.pairs_epochs, args.pairs_training_limit = 1, 2000
     groups = [group.strip() for group in args.groups.split(",") if group.strip()]
     unknown = set(groups) - set(GROUPS)
     if unknown:
@@ -848,6 +934,7 @@ def main() -> int:
     variant_budget = Budget(args.variant_epochs, args.variant_training_limit, args.variant_seeds)
     budgets = {group: (main_budget if group == "main" else variant_budget) for group in GROUPS}
     budgets["alpha"] = Budget(args.epochs, args.training_limit, args.alpha_seeds or args.seeds[:1])
+    budgets["pairs"] = Budget(args.pairs_epochs, args.pairs_training_limit, args.pairs_seeds)
     runner = Runner(fixserve, scratch, args.threads, args.report_only)
     started = datetime.datetime.now(datetime.timezone.utc)
     print(f"started {started:%Y-%m-%d %H:%M} UTC", flush=True)
@@ -867,9 +954,16 @@ def main() -> int:
     elif (scratch / "refusal.json").exists():
         refusals = json.loads((scratch / "refusal.json").read_text())
 
+    pair_refusals = {}
+    if "pairs" in groups and not args.report_only:
+        pair_refusals = pairs_refusal(fixserve, scratch, args.threads)
+        (scratch / "pairs-refusal.json").write_text(json.dumps(pair_refusals, indent=1))
+    elif (scratch / "pairs-refusal.json").exists():
+        pair_refusals = json.loads((scratch / "pairs-refusal.json").read_text())
+
     (out / "results").mkdir(parents=True, exist_ok=True)
     write_raw(runs, out)
-    Report(runs, budgets, refusals, command, out).write()
+    Report(runs, budgets, refusals, command, out, pair_refusals).write()
     print(f"wrote {out / 'RESULTS.md'}", flush=True)
     if args.ship:
         ship(runs, REPO / args.ship, main_budget)
