@@ -819,13 +819,26 @@ def write_raw(runs: list[Run], out: Path) -> None:
 # Shipping
 
 
+def shipped_accuracy(folder: Path) -> float | None:
+    """The test accuracy in a shipped model's manifest, if there is one."""
+    try:
+        return json.loads((folder / "1" / "manifest.json").read_text())["provenance"]["metrics"]["test_accuracy"]
+    except (OSError, KeyError, ValueError):
+        return None
+
+
 def ship(runs: list[Run], models: Path, budget: Budget) -> None:
-    """Copies the seed-1 main runs into the model repository as version 1, with a model card."""
+    """Copies each seed-1 main run into the model repository as version 1, with a model card,
+    where it is more accurate on the test set than the model shipped under that name."""
     for run in runs:
         if run.config.group != "main" or run.config.slug not in SHIPPED_NAMES or run.seed != 1 or not run.ok:
             continue
         name = SHIPPED_NAMES[run.config.slug]
         target = models / name
+        current = shipped_accuracy(target)
+        if current is not None and current >= final(run, "test_accuracy"):
+            print(f"kept {name}: {current * 100:.2f}% test against {final(run, 'test_accuracy') * 100:.2f}% for {run.name}", flush=True)
+            continue
         staging = target / ".tmp-ship"
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
@@ -915,7 +928,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=None, help="threads per run (default: fixserve's, all cores)")
     parser.add_argument("--quick", action="store_true", help="smoke-test budget: 1 epoch on 3,000 (main) / 2,000 images")
     parser.add_argument("--report-only", action="store_true", help="train nothing; report the runs already recorded")
-    parser.add_argument("--ship", metavar="MODELS", help="copy the seed-1 main runs into this model repository as version 1")
+    parser.add_argument("--ship", metavar="MODELS", help="copy the seed-1 main runs into this model repository as version 1, each where it beats the model shipped there")
     args = parser.parse_args()
     if args.quick:
         args.epochs, args.training_limit, args.variant_epochs, args.variant_training_limit = 1, 3000, 1, 2000
