@@ -793,10 +793,11 @@ class Report:
     def commands(self) -> None:
         add = self.lines.append
         add("## Runs\n")
-        add("Raw per-run JSON (configuration, command, per-epoch history, head, parameter counts): `docs/results/runs/`.\n")
+        add("Each command with its wall time (data loading, training and every epoch's evaluation, on the shared machine). "
+            "Raw per-run JSON (configuration, command, per-epoch history, head, parameter counts): `docs/results/runs/`.\n")
         add("```")
         for run in self.runs:
-            add(display(run.command) + ("" if run.ok else f"    # failed: {run.error}"))
+            add(display(run.command) + (f"    # {run.wall_seconds / 60:.1f} min" if run.ok else f"    # failed: {run.error}"))
         for result in list(self.refusals.values()) + list(self.pair_refusals.values()):
             add(display(result["command"]) + f"    # refused, exit status {result['exit_status']}")
         add("```")
