@@ -498,7 +498,11 @@ class Report:
             "on a shared 2-core machine where other builds were running, and with other runs of this experiment "
             "running at the same time (counted in the main table): timings are noisy and longer than on an idle "
             "machine. With several seeds, a value is the mean ± the sample standard deviation over the seeds.\n")
-        add(f"Command: `{self.command}`\n")
+        if isinstance(self.command, list) and len(self.command) > 1:
+            add("Commands (the runs of each; a later invocation reuses what an earlier one recorded):\n")
+            add("```\n" + "\n".join(self.command) + "\n```\n")
+        else:
+            add(f"Command: `{self.command[0] if isinstance(self.command, list) else self.command}`\n")
         for group, table in [("main", self.main_table), ("hadamard-rows", self.rows_table),
                              ("alpha", self.alpha_table), ("narrow", self.narrow_table), ("pairs", self.pairs_table)]:
             if self.group(group) or (group == "narrow" and self.refusals):
@@ -943,6 +947,15 @@ def main() -> int:
         parser.error(f"{fixserve} is not an executable; build it with `swift build -c release --product fixserve`")
     scratch, out = REPO / args.scratch, REPO / args.out
     command = shlex.join(["scripts/paper_experiment.py", *sys.argv[1:]])
+    # Each training invocation is remembered in the scratch directory, so a report written later
+    # (--report-only) names the commands that produced its runs.
+    invocations_path = scratch / "invocations.json"
+    invocations = json.loads(invocations_path.read_text()) if invocations_path.exists() else []
+    if not args.report_only and command not in invocations:
+        invocations.append(command)
+        scratch.mkdir(parents=True, exist_ok=True)
+        invocations_path.write_text(json.dumps(invocations, indent=1))
+    command = invocations or [command]
 
     main_budget = Budget(args.epochs, args.training_limit, args.seeds)
     variant_budget = Budget(args.variant_epochs, args.variant_training_limit, args.variant_seeds)
