@@ -799,8 +799,13 @@ class Report:
         if pairs.get("learned-n64", {}).get("ok"):
             learned = pairs["learned-n64"]["test"][0] * 100
             remedies = [(k, pairs[k]) for k in ("orthonormal-n64-p128", "hadamard-n64-p128") if pairs.get(k, {}).get("ok")]
+            collapsed = pairs["learned-n64"]["train_accuracy"][0] < 0.2
             add(f"- **C > N (N = 64, C = 100).** FixServe refuses a fixed head there (above); the learned head "
-                f"reaches {learned:.2f}% test. With a learned projection to 128 features before the fixed head: "
+                f"reaches {learned:.2f}% test"
+                + (" — it collapsed near chance (1%), as the learned head on the N = 16 backbone does (above): "
+                   "the same learning rate that the normalised fixed heads take in their stride drives its "
+                   "narrow ReLU feature layer dead" + self.dead_units("pairs", "learned-n64") if collapsed else "")
+                + f". With a learned projection to 128 features before the fixed head: "
                 + ", ".join(f"{HEAD_TITLES[k.split('-')[0]]} {s['test'][0] * 100:.2f}% "
                             f"({s['test'][0] * 100 - learned:+.2f} points; the projection adds "
                             f"{s['parameters']['projection']:,} learned parameters, the learned head it replaces "
@@ -822,6 +827,16 @@ class Report:
                         + (" With the same learning rate and seed the fixed heads, which see x/‖x‖ and learn only α and "
                            "b, trained normally." if config.head == "learned" and self.fixed_narrow_trained(run.seed) else ""))
         add("")
+
+    def dead_units(self, group: str, slug: str) -> str:
+        """Evidence of dead feature units in a collapsed run: its feature layer's biases and weight sums."""
+        for config, _, runs in self.group(group):
+            for run in runs:
+                if config.slug == slug and run.ok and (layer := feature_layer(run)):
+                    sums, biases = layer
+                    return (f" (seed {run.seed}: {sum(b < 0 for b in biases)} of {len(biases)} feature biases negative, "
+                            f"per-unit weight sums from {min(sums):.1f} to {max(sums):.1f}, on non-negative inputs)")
+        return ""
 
     def fixed_narrow_trained(self, seed: int) -> bool:
         fixed = [run for config, _, runs in self.group("narrow") if config.head != "learned" for run in runs if run.seed == seed]
