@@ -624,7 +624,7 @@ class Report:
             "classes (`--dataset fashion-mnist-pairs`: 60,000 training pairs drawn from the training images, "
             "10,000 test pairs from the test images). The backbone is cnn-small with N = 128 features (just above "
             "C) or N = 64 (below C, where a fixed head needs a learned projection to N′ = 128 ≥ C). "
-            f"Budget: {self.budgets['pairs'].describe().replace('the full training set (60,000 images)', 'all 60,000 training pairs')}.\n")
+            f"Budget: {self.budgets['pairs'].describe().replace('the full training set (60,000 images)', 'all 60,000 training pairs').replace('training images', 'training pairs')}.\n")
         add("| head | test accuracy % | validation accuracy % | final train loss | parameters (total) | head parameters "
             "| head share | projection parameters | learned head of the same N, C (share) |")
         add("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
