@@ -507,6 +507,10 @@ class Report:
                              ("alpha", self.alpha_table), ("narrow", self.narrow_table), ("pairs", self.pairs_table)]:
             if self.group(group) or (group == "narrow" and self.refusals):
                 table()
+        # A hand-written section (the shipped model's own run) is kept in the report if present.
+        shipped = self.out / "results" / "shipped.md"
+        if shipped.exists():
+            self.lines.append(shipped.read_text())
         self.claims()
         self.reading()
         self.commands()
