@@ -709,7 +709,14 @@ class Report:
             gaps = {h: main[h]["test"][0] * 100 - learned for h in ("orthonormal", "hadamard")}
             holds = all(abs(g) <= TARGET_GAP_POINTS for g in gaps.values())
             better = all(g > TARGET_GAP_POINTS for g in gaps.values())
+            no_worse = all(g >= -TARGET_GAP_POINTS for g in gaps.values())
             verdict = ("**met**" if holds else
+                       "**not met in the strict sense, in the fixed heads' favour**: "
+                       + "; ".join(f"{HEAD_TITLES[h]} {'within' if abs(g) <= TARGET_GAP_POINTS else 'above'} the band "
+                                   f"({g:+.2f})" for h, g in gaps.items())
+                       + ": no fixed head is less accurate than the learned one by more than "
+                       f"{TARGET_GAP_POINTS} points, which is the paper's claim"
+                       if no_worse and not better else
                        f"**not met in the strict sense, in the fixed heads' favour**: both are more accurate than the "
                        f"learned head by more than {TARGET_GAP_POINTS} points, so the paper's claim that fixing the head "
                        f"costs no accuracy holds here (at this short budget of {self.budgets['main'].epochs} epochs the gap "
@@ -769,6 +776,21 @@ class Report:
                    f" (a Hadamard row has norm √N, so its logits span ±0.1·√{main.get('hadamard', {}).get('parameters', {}).get('features', 128)} "
                    "plus the bias)")
                 + f".{others}")
+        growth = []
+        for config, s, runs in self.group("main"):
+            if config.slug in ("orthonormal", "hadamard") and s["ok"]:
+                histories = [run.history for run in runs if run.ok]
+                values = [statistics.fmean(h[e]["alpha"] for h in histories) for e in range(min(map(len, histories)))]
+                initial = 10.0 if config.slug == "orthonormal" else 1.0
+                if len(values) >= 3:
+                    growth.append(f"{HEAD_TITLES[config.slug]} {initial:g} → {values[0]:.2f} after epoch 1, "
+                                  f"{values[len(values) // 2 - 1]:.2f} after epoch {len(values) // 2}, {values[-1]:.2f} after "
+                                  f"epoch {len(values)}")
+        if growth:
+            add("- **(d) The learned α.** Mean over the seeds: " + "; ".join(growth) + ". The paper shows α growing "
+                "roughly logarithmically over a long schedule; here it jumps in the first epoch and then moves little "
+                "(the cosine schedule's shrinking steps and the weight decay on α both slow it), and the Hadamard "
+                "head's α first falls back before it grows.")
         rows = {config.slug: s for config, s, _ in self.group("hadamard-rows")}
         if all(rows.get(k, {}).get("ok") for k in ("skip-ones", "keep-ones")):
             skip, keep = rows["skip-ones"]["validation"][0], rows["keep-ones"]["validation"][0]
