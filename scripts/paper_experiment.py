@@ -788,9 +788,9 @@ class Report:
                                   f"epoch {len(values)}")
         if growth:
             add("- **(d) The learned α.** Mean over the seeds: " + "; ".join(growth) + ". The paper shows α growing "
-                "roughly logarithmically over a long schedule; here it jumps in the first epoch and then moves little "
-                "(the cosine schedule's shrinking steps and the weight decay on α both slow it), and the Hadamard "
-                "head's α first falls back before it grows.")
+                "roughly logarithmically over a long schedule; here it jumps in the first epoch and then grows slowly, "
+                "a shape close to logarithmic over 8 epochs (whose cosine schedule also shrinks the steps), and the "
+                "Hadamard head's α first falls back before it grows.")
         rows = {config.slug: s for config, s, _ in self.group("hadamard-rows")}
         if all(rows.get(k, {}).get("ok") for k in ("skip-ones", "keep-ones")):
             skip, keep = rows["skip-ones"]["validation"][0], rows["keep-ones"]["validation"][0]
