@@ -42,7 +42,7 @@ struct ServeCommand: AsyncParsableCommand {
     var threads = Environment.int("threads", 1)
     @Option(help: "Model instances per version: batches that may compute at once, each with its own buffers (default: one per core, so the cores stay busy while a batch's answers go out).")
     var instances = Environment.int("instances", ProcessInfo.processInfo.activeProcessorCount)
-    @Option(help: "Threads a training job may use (its BLAS calls); the trainer runs at a lower priority (nice +10) than serving.")
+    @Option(help: "Threads a training job shares its work among; the trainer and its helper threads run at a lower priority (nice +10) than serving.")
     var trainingThreads = Environment.int("training-threads", 1)
     @Option(help: "Training jobs also checkpoint after every N batches (0: after every epoch only).")
     var checkpointEveryBatches = Environment.int("checkpoint-every-batches", 0)

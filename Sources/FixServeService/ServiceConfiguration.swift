@@ -25,8 +25,8 @@ public struct ServiceConfiguration: Sendable {
     public var accessPolicy: AccessPolicy
     /// Jobs one key may have waiting, and the largest job.
     public var trainingLimits: TrainingLimits
-    /// Threads a training job's BLAS calls may use; the trainer runs at a lower priority than
-    /// serving either way.
+    /// Threads a training job shares its work among (its own and helpers it starts); they run
+    /// at a lower priority than serving.
     public var trainingThreads: Int = 1
     /// Training jobs checkpoint after every this many batches as well as after every epoch;
     /// nil: after every epoch only.
