@@ -207,6 +207,21 @@ def safetensors_header(path: Path) -> dict:
     return header
 
 
+def refused_fixed_heads(fixserve: str, threads: int | None, args_for_head) -> dict:
+    """Runs `fixserve train` once per fixed head with `args_for_head(head)` and records how it ended."""
+    results = {}
+    for head in ("orthonormal", "hadamard"):
+        args = [fixserve, "train", *args_for_head(head), "--head", head, "--epochs", "1"]
+        if threads is not None:
+            args += ["--threads", str(threads)]
+        print(f"$ {shlex.join(args)}", flush=True)
+        done = subprocess.run(args, capture_output=True, text=True)
+        lines = (done.stderr.strip() or done.stdout.strip()).splitlines()
+        results[head] = {"command": args, "exit_status": done.returncode, "message": lines[-1] if lines else ""}
+        print(f"    exit {done.returncode}: {results[head]['message']}", flush=True)
+    return results
+
+
 def refusal(fixserve: str, scratch: Path, threads: int | None) -> dict:
     """Asks for fixed heads on a 20-class folder data set with the N = 16 backbone (C > N)."""
     root = scratch / "data" / "twenty-classes"
@@ -215,36 +230,16 @@ def refusal(fixserve: str, scratch: Path, threads: int | None) -> dict:
         folder.mkdir(parents=True, exist_ok=True)
         for sample in range(2):
             write_gray_png(folder / f"{sample}.png", 28, 28, lambda x, y: (x * 9 + y * index + sample * 40) % 256)
-    results = {}
-    for head in ("orthonormal", "hadamard"):
-        args = [fixserve, "train", "--model", f"refusal-{head}", "--models", str(scratch / "models"),
-                "--dataset", "folder:twenty-classes", "--data-root", str(scratch / "data"),
-                "--backbone", "cnn-narrow", "--head", head, "--epochs", "1", "--validation-fraction", "0"]
-        if threads is not None:
-            args += ["--threads", str(threads)]
-        print(f"$ {shlex.join(args)}", flush=True)
-        done = subprocess.run(args, capture_output=True, text=True)
-        lines = (done.stderr.strip() or done.stdout.strip()).splitlines()
-        results[head] = {"command": args, "exit_status": done.returncode, "message": lines[-1] if lines else ""}
-        print(f"    exit {done.returncode}: {results[head]['message']}", flush=True)
-    return results
+    return refused_fixed_heads(fixserve, threads, lambda head: [
+        "--model", f"refusal-{head}", "--models", str(scratch / "models"), "--dataset", "folder:twenty-classes",
+        "--data-root", str(scratch / "data"), "--backbone", "cnn-narrow", "--validation-fraction", "0"])
 
 
 def pairs_refusal(fixserve: str, scratch: Path, threads: int | None) -> dict:
     """Asks for fixed heads over N = 64 features on the 100 pair classes (C > N)."""
-    results = {}
-    for head in ("orthonormal", "hadamard"):
-        args = [fixserve, "train", "--model", f"refusal-pairs-{head}", "--models", str(scratch / "models"),
-                "--dataset", "fashion-mnist-pairs", "--backbone", "cnn-small", "--features", "64", "--head", head,
-                "--epochs", "1", "--training-limit", "1000"]
-        if threads is not None:
-            args += ["--threads", str(threads)]
-        print(f"$ {shlex.join(args)}", flush=True)
-        done = subprocess.run(args, capture_output=True, text=True)
-        lines = (done.stderr.strip() or done.stdout.strip()).splitlines()
-        results[head] = {"command": args, "exit_status": done.returncode, "message": lines[-1] if lines else ""}
-        print(f"    exit {done.returncode}: {results[head]['message']}", flush=True)
-    return results
+    return refused_fixed_heads(fixserve, threads, lambda head: [
+        "--model", f"refusal-pairs-{head}", "--models", str(scratch / "models"), "--dataset", "fashion-mnist-pairs",
+        "--backbone", "cnn-small", "--features", "64", "--training-limit", "1000"])
 
 
 def write_gray_png(path: Path, width: int, height: int, pixel) -> None:
@@ -366,45 +361,57 @@ def minutes(stat) -> str:
     return f"{mean / 60:.1f} min" + (f" ± {std / 60:.1f}" if std is not None else "")
 
 
+def svg_panel(out: list[str], x0: float, top: float, width: float, height: float, title: str,
+              curves: list[tuple[str, list[float]]], first_tick: int, x_label: str, floor: float | None = None) -> None:
+    """One panel of polylines (one per curve, point i at tick first_tick + i) with its grid and axis labels."""
+    values = [v for _, points in curves for v in points] + ([floor] if floor is not None else [])
+    if not values:
+        return
+    low, high = min(values), max(values)
+    pad = (high - low) * 0.08 or 0.5
+    low, high = low - pad, high + pad
+    ticks = max(len(points) for _, points in curves)
+    def sx(i): return x0 + (i / max(ticks - 1, 1)) * width
+    def sy(v): return top + height - (v - low) / (high - low) * height
+    out.append(f'<rect x="{x0}" y="{top}" width="{width}" height="{height}" fill="none" stroke="#888"/>')
+    if title:
+        out.append(f'<text x="{x0 + width / 2}" y="{top - 8}" text-anchor="middle">{title}</text>')
+    for tick in range(5):
+        v = low + (high - low) * tick / 4
+        out.append(f'<line x1="{x0}" x2="{x0 + width}" y1="{sy(v):.1f}" y2="{sy(v):.1f}" stroke="#eee"/>')
+        out.append(f'<text x="{x0 - 6}" y="{sy(v) + 4:.1f}" text-anchor="end">{v:.3g}</text>')
+    for i in range(ticks):
+        out.append(f'<text x="{sx(i):.1f}" y="{top + height + 16}" text-anchor="middle">{first_tick + i}</text>')
+    out.append(f'<text x="{x0 + width / 2}" y="{top + height + 34}" text-anchor="middle">{x_label}</text>')
+    for index, (_, points) in enumerate(curves):
+        color = COLORS[index % len(COLORS)]
+        coordinates = " ".join(f"{sx(i):.1f},{sy(v):.1f}" for i, v in enumerate(points))
+        out.append(f'<polyline points="{coordinates}" fill="none" stroke="{color}" stroke-width="2"/>')
+        out += [f'<circle cx="{sx(i):.1f}" cy="{sy(v):.1f}" r="2.5" fill="{color}"/>' for i, v in enumerate(points)]
+
+
+def svg_document(width: int, height: int, title: str) -> list[str]:
+    return [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
+            f'<rect width="{width}" height="{height}" fill="white"/>',
+            f'<text x="{width / 2}" y="22" text-anchor="middle" font-size="15">{escape(title)}</text>']
+
+
+def svg_legend(out: list[str], labels: list[str], left: float, top: float, per_row: int, spacing: float) -> None:
+    for index, label in enumerate(labels):
+        x, y = left + (index % per_row) * spacing, top + (index // per_row) * 18
+        out.append(f'<rect x="{x}" y="{y - 9}" width="14" height="4" fill="{COLORS[index % len(COLORS)]}"/>')
+        out.append(f'<text x="{x + 20}" y="{y - 3}">{escape(label)}</text>')
+
+
 def svg_curves(title: str, series: list[tuple[str, list[dict]]], path: Path) -> None:
     """Two panels, train loss and test accuracy per epoch, one polyline per configuration (mean over seeds)."""
-    colors = COLORS
     width, height, panel_w, panel_h, left, top = 900, 380, 360, 240, 70, 50
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
-           f'<rect width="{width}" height="{height}" fill="white"/>',
-           f'<text x="{width / 2}" y="22" text-anchor="middle" font-size="15">{escape(title)}</text>']
+    out = svg_document(width, height, title)
     for panel, (key, name, scale) in enumerate([("train_loss", "train loss", 1), ("test_accuracy", "test accuracy (%)", 100)]):
-        x0 = left + panel * (panel_w + 90)
         curves = [(label, [sum(h[e][key] for h in histories) / len(histories) * scale
                            for e in range(min(len(h) for h in histories))]) for label, histories in series]
-        values = [v for _, points in curves for v in points]
-        if not values:
-            continue
-        low, high = min(values), max(values)
-        pad = (high - low) * 0.08 or 0.5
-        low, high = low - pad, high + pad
-        epochs = max(len(points) for _, points in curves)
-        def sx(e): return x0 + (e / max(epochs - 1, 1)) * panel_w
-        def sy(v): return top + panel_h - (v - low) / (high - low) * panel_h
-        out.append(f'<rect x="{x0}" y="{top}" width="{panel_w}" height="{panel_h}" fill="none" stroke="#888"/>')
-        out.append(f'<text x="{x0 + panel_w / 2}" y="{top - 8}" text-anchor="middle">{name}</text>')
-        for tick in range(5):
-            v = low + (high - low) * tick / 4
-            out.append(f'<line x1="{x0}" x2="{x0 + panel_w}" y1="{sy(v):.1f}" y2="{sy(v):.1f}" stroke="#eee"/>')
-            out.append(f'<text x="{x0 - 6}" y="{sy(v) + 4:.1f}" text-anchor="end">{v:.3g}</text>')
-        for e in range(epochs):
-            out.append(f'<text x="{sx(e):.1f}" y="{top + panel_h + 16}" text-anchor="middle">{e + 1}</text>')
-        out.append(f'<text x="{x0 + panel_w / 2}" y="{top + panel_h + 34}" text-anchor="middle">epoch</text>')
-        for index, (label, points) in enumerate(curves):
-            color = colors[index % len(colors)]
-            coordinates = " ".join(f"{sx(e):.1f},{sy(v):.1f}" for e, v in enumerate(points))
-            out.append(f'<polyline points="{coordinates}" fill="none" stroke="{color}" stroke-width="2"/>')
-            out += [f'<circle cx="{sx(e):.1f}" cy="{sy(v):.1f}" r="2.5" fill="{color}"/>' for e, v in enumerate(points)]
-    for index, (label, _) in enumerate(series):
-        x = left + (index % 3) * 270
-        y = top + panel_h + 58 + (index // 3) * 18
-        out.append(f'<rect x="{x}" y="{y - 9}" width="14" height="4" fill="{colors[index % len(colors)]}"/>')
-        out.append(f'<text x="{x + 20}" y="{y - 3}">{escape(label)}</text>')
+        svg_panel(out, left + panel * (panel_w + 90), top, panel_w, panel_h, name, curves, 1, "epoch")
+    svg_legend(out, [label for label, _ in series], left, top + panel_h + 58, 3, 270)
     out.append("</svg>")
     path.write_text("\n".join(out) + "\n")
 
@@ -414,33 +421,10 @@ def svg_alpha(title: str, series: list[tuple[str, list[list[dict]], float]], pat
     width, height, panel_w, panel_h, left, top = 560, 360, 420, 240, 70, 50
     curves = [(label, [initial] + [sum(h[e]["alpha"] for h in histories) / len(histories)
                                    for e in range(min(len(h) for h in histories))]) for label, histories, initial in series]
-    values = [v for _, points in curves for v in points]
-    low, high = min(values + [0.0]), max(values)
-    pad = (high - low) * 0.08 or 0.5
-    low, high = low - pad, high + pad
-    epochs = max(len(points) for _, points in curves)  # point 0: α's initial value
-
-    def sx(e): return left + (e / max(epochs - 1, 1)) * panel_w
-    def sy(v): return top + panel_h - (v - low) / (high - low) * panel_h
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
-           f'<rect width="{width}" height="{height}" fill="white"/>',
-           f'<text x="{width / 2}" y="22" text-anchor="middle" font-size="15">{escape(title)}</text>',
-           f'<rect x="{left}" y="{top}" width="{panel_w}" height="{panel_h}" fill="none" stroke="#888"/>']
-    for tick in range(5):
-        v = low + (high - low) * tick / 4
-        out.append(f'<line x1="{left}" x2="{left + panel_w}" y1="{sy(v):.1f}" y2="{sy(v):.1f}" stroke="#eee"/>')
-        out.append(f'<text x="{left - 6}" y="{sy(v) + 4:.1f}" text-anchor="end">{v:.3g}</text>')
-    for e in range(epochs):
-        out.append(f'<text x="{sx(e):.1f}" y="{top + panel_h + 16}" text-anchor="middle">{e}</text>')
-    out.append(f'<text x="{left + panel_w / 2}" y="{top + panel_h + 34}" text-anchor="middle">epoch (0: initial α)</text>')
+    out = svg_document(width, height, title)
+    svg_panel(out, left, top, panel_w, panel_h, "", curves, 0, "epoch (0: initial α)", floor=0.0)
     out.append(f'<text x="18" y="{top + panel_h / 2}" text-anchor="middle" transform="rotate(-90 18 {top + panel_h / 2})">α</text>')
-    for index, (label, points) in enumerate(curves):
-        color = COLORS[index % len(COLORS)]
-        coordinates = " ".join(f"{sx(e):.1f},{sy(v):.1f}" for e, v in enumerate(points))
-        out.append(f'<polyline points="{coordinates}" fill="none" stroke="{color}" stroke-width="2"/>')
-        out += [f'<circle cx="{sx(e):.1f}" cy="{sy(v):.1f}" r="2.5" fill="{color}"/>' for e, v in enumerate(points)]
-        out.append(f'<rect x="{left + index * 200}" y="{top + panel_h + 49}" width="14" height="4" fill="{color}"/>')
-        out.append(f'<text x="{left + index * 200 + 20}" y="{top + panel_h + 55}">{escape(label)}</text>')
+    svg_legend(out, [label for label, _, _ in series], left, top + panel_h + 55, 3, 200)
     out.append("</svg>")
     path.write_text("\n".join(out) + "\n")
 
