@@ -40,6 +40,8 @@ let package = Package(
         .systemLibrary(name: "CYAJL", pkgConfig: "yajl", providers: [.apt(["libyajl-dev"])]),
         // OpenSSL's API is full of macros Swift cannot call; these are static inline functions.
         .target(name: "COpenSSLShims", dependencies: ["COpenSSL"]),
+        // <sys/epoll.h>, which Glibc's module leaves out: the HTTP server's event loops.
+        .target(name: "CEpoll"),
         // Our own CPU kernels where OpenBLAS is slow at the engine's shapes: AVX2/FMA chosen at run time.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
 
@@ -57,7 +59,7 @@ let package = Package(
         .target(name: "ModelStore", dependencies: ["Numerics"], swiftSettings: releaseSpeed),
         // HTTP transport: Dispatch sockets, TLS, HTTP/1.1 and HTTP/2. No models here.
         .target(name: "HTTPServer", dependencies: [
-            "CNGHTTP2", "CHTTPParser", "TLS",
+            "CNGHTTP2", "CHTTPParser", "CEpoll", "TLS",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: transportSpeed),
         // Service: routes, dynamic batcher, trainer queue, metrics.

@@ -1,21 +1,24 @@
-import Glibc
+import CEpoll
 import Dispatch
+import Glibc
 import Logging
 import TLS
 
-/// One accepted socket: non-blocking I/O on Dispatch sources and a serial queue, optional TLS,
-/// protocol selection, output buffering with back-pressure, and the connection's timeouts.
-/// The protocol session behind it (`ConnectionHandler`) never touches the socket.
+/// One accepted socket: non-blocking I/O driven by its `EventLoop` (whose serial queue it runs
+/// on), optional TLS, protocol selection, output buffering with back-pressure, and the
+/// connection's timeouts. The protocol session behind it (`ConnectionHandler`) never touches
+/// the socket.
 final class Connection {
     let id: Int
     let remoteAddress: String
+    let loop: EventLoop
+    /// The loop's queue: everything the connection does runs there.
     let queue: DispatchQueue
     let context: ServerContext
 
     private let descriptor: Int32
-    private let readSource: DispatchSourceRead
-    private let writeSource: DispatchSourceWrite
-    private let timer: DispatchSourceTimer
+    /// What the loop watches the socket for (EPOLLIN, EPOLLOUT); errors and hang-ups always.
+    private var interest: UInt32 = 0
     private var tls: TLSConnection?
     private(set) var handler: ConnectionHandler?
 
@@ -25,15 +28,12 @@ final class Connection {
     private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
     private var plaintext: [UInt8] = []
 
-    private var readSuspended = false
-    private var writeSuspended = true
     private var readPausedByHandler = false
     private var closeWhenFlushed = false
     private var lingeringDiscarded = 0
     private var pendingPlaintext: [UInt8] = []
     private(set) var isClosed = false
     private var isShuttingDown = false
-    private var pendingCancellations = 2
     private var pumpScheduled = false
     // True while a read event is handled; it ends with a pump, so scheduling one is unneeded.
     private var pumpFollows = false
@@ -46,12 +46,6 @@ final class Connection {
     // Past this much unsent output the connection stops reading and stops asking the session for more.
     private static let outputHighWater = 1024 * 1024
 
-    /// Marks each connection's queue, so code can tell whether it already runs there.
-    static let queueKey = DispatchSpecificKey<ObjectIdentifier>()
-
-    /// Runs responders on this connection's queue (see `HTTPServerConfiguration.responderPlacement`).
-    private(set) lazy var executor = QueueTaskExecutor(queue: queue)
-
     static let http2Preface: [UInt8] = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
 
     init(id: Int, descriptor: Int32, remoteAddress: String, context: ServerContext) throws {
@@ -59,10 +53,8 @@ final class Connection {
         self.descriptor = descriptor
         self.remoteAddress = remoteAddress
         self.context = context
-        queue = DispatchQueue(label: "fixserve.http.connection", target: context.loop(for: id))
-        readSource = DispatchSource.makeReadSource(fileDescriptor: descriptor, queue: queue)
-        writeSource = DispatchSource.makeWriteSource(fileDescriptor: descriptor, queue: queue)
-        timer = DispatchSource.makeTimerSource(queue: queue)
+        loop = context.loop(for: id)
+        queue = loop.queue
         let limits = context.limits
         receivedAt = DispatchTime.now().uptimeNanoseconds
         clock = ConnectionClock(now: receivedAt, headerReadTimeout: limits.headerReadTimeout,
@@ -70,22 +62,18 @@ final class Connection {
         if let tlsContext = context.tlsContext {
             tls = try TLSConnection(context: tlsContext)
         }
-        queue.setSpecific(key: Connection.queueKey, value: ObjectIdentifier(self))
     }
 
-    /// Starts reading; call once.
+    /// Starts reading; call once, on `queue`.
     func start() {
-        readSource.setEventHandler { [unowned self] in self.readable() }
-        writeSource.setEventHandler { [unowned self] in self.pump() }
-        let cancelled: () -> Void = { [unowned self] in self.sourceCancelled() }
-        readSource.setCancelHandler(handler: cancelled)
-        writeSource.setCancelHandler(handler: cancelled)
-        let limits = context.limits
-        let tick = max(0.05, min(limits.idleTimeout, limits.headerReadTimeout, Connection.lingerSeconds) / 4)
-        timer.schedule(deadline: .now() + tick, repeating: tick, leeway: .milliseconds(Int(tick * 250)))
-        timer.setEventHandler { [unowned self] in self.checkTimeouts() }
-        readSource.activate()
-        timer.activate()
+        interest = EPOLLIN.rawValue
+        guard loop.register(self, descriptor: descriptor, interest: interest) else {
+            context.logger.debug("cannot watch the socket", metadata: ["remote": "\(remoteAddress)", "errno": "\(errno)"])
+            isClosed = true
+            _ = Glibc.close(descriptor)
+            context.connectionDidClose?(self)
+            return
+        }
     }
 
     // MARK: Interface for protocol sessions
@@ -130,7 +118,7 @@ final class Connection {
     /// requests wait for their turn).
     func setReadingPaused(_ paused: Bool) {
         readPausedByHandler = paused
-        updateReading()
+        updateInterest()
     }
 
     /// Marks the start (true) or end (false) of a request head for the header-read timeout.
@@ -160,8 +148,8 @@ final class Connection {
         }
     }
 
-    /// Writes queued output, asks the session for more while there is room, and updates the
-    /// read and write sources. Safe to call at any time on the queue.
+    /// Writes queued output, asks the session for more while there is room, and updates what
+    /// the loop watches the socket for. Safe to call at any time on the queue.
     func pump() {
         guard !isClosed else { return }
         for _ in 0..<64 {
@@ -178,14 +166,7 @@ final class Connection {
             beginLingeringClose()
             return
         }
-        if pending > 0, writeSuspended {
-            writeSuspended = false
-            writeSource.resume()
-        } else if pending == 0, !writeSuspended {
-            writeSuspended = true
-            writeSource.suspend()
-        }
-        updateReading()
+        updateInterest()
     }
 
     /// Closes the socket now; in-flight work is cancelled.
@@ -193,12 +174,14 @@ final class Connection {
         guard !isClosed else { return }
         isClosed = true
         tls = nil
-        timer.cancel()
-        if readSuspended { readSource.resume() }
-        if writeSuspended { writeSource.resume() }
-        readSource.cancel()
-        writeSource.cancel()
+        loop.deregister(self, descriptor: descriptor)
+        _ = Glibc.close(descriptor)
         handler?.connectionClosed()
+        // After the blocks already queued, which may still ask for the handler.
+        queue.async { [self] in
+            handler = nil
+            context.connectionDidClose?(self)
+        }
     }
 
     /// Ends the connection after its last response without losing that response: closing a
@@ -216,10 +199,10 @@ final class Connection {
         }
         _ = shutdown(descriptor, Int32(SHUT_WR))
         readPausedByHandler = false
-        updateReading()
+        updateInterest()
     }
 
-    private static let lingerSeconds = 2.0
+    static let lingerSeconds = 2.0
     private static let lingerLimit = 4 * 1024 * 1024
 
     /// Server shutdown: the session finishes what is in flight, then the connection closes.
@@ -235,6 +218,21 @@ final class Connection {
     }
 
     // MARK: Events
+
+    /// What the loop saw on the socket (EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP).
+    func handle(events: UInt32) {
+        guard !isClosed else { return }
+        if events & (EPOLLIN.rawValue | EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 {
+            // An error or hang-up is reported even while reading is paused; the peer is gone then.
+            guard interest & EPOLLIN.rawValue != 0 else {
+                close()
+                return
+            }
+            readable()
+        } else if events & EPOLLOUT.rawValue != 0 {
+            pump()
+        }
+    }
 
     private func readable() {
         guard !isClosed else { return }
@@ -354,19 +352,20 @@ final class Connection {
         return true
     }
 
-    private func updateReading() {
+    /// Reads while neither the session nor unsent output holds reading back; watches for room
+    /// to write while output waits.
+    private func updateInterest() {
         guard !isClosed else { return }
-        let shouldRead = !readPausedByHandler && hasOutputRoom
-        if shouldRead, readSuspended {
-            readSuspended = false
-            readSource.resume()
-        } else if !shouldRead, !readSuspended {
-            readSuspended = true
-            readSource.suspend()
-        }
+        var wanted: UInt32 = 0
+        if !readPausedByHandler && hasOutputRoom { wanted |= EPOLLIN.rawValue }
+        if outbound.count > outboundOffset { wanted |= EPOLLOUT.rawValue }
+        guard wanted != interest else { return }
+        interest = wanted
+        loop.update(self, descriptor: descriptor, interest: wanted)
     }
 
-    private func checkTimeouts() {
+    /// The loop's timer: closes the connection when one of its timeouts has passed.
+    func checkTimeouts() {
         guard !isClosed else { return }
         let decision = clock.decide(at: DispatchTime.now().uptimeNanoseconds, isIdle: handler?.isIdle ?? true,
                                     hasPendingOutput: outbound.count > outboundOffset || !pendingPlaintext.isEmpty)
@@ -389,14 +388,5 @@ final class Connection {
             closeAfterFlush()
             pump()
         }
-    }
-
-    private func sourceCancelled() {
-        pendingCancellations -= 1
-        guard pendingCancellations == 0 else { return }
-        // Both sources are gone, so nothing can touch the descriptor any more.
-        _ = Glibc.close(descriptor)
-        handler = nil
-        context.connectionDidClose?(self)
     }
 }

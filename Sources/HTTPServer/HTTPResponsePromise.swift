@@ -19,7 +19,7 @@ public final class HTTPResponsePromise: @unchecked Sendable {
     }
 
     private var isOnConnectionQueue: Bool {
-        DispatchQueue.getSpecific(key: Connection.queueKey) == ObjectIdentifier(connection)
+        connection.loop.isCurrent
     }
 
     /// Hands `response` to the connection. Later calls are ignored.
@@ -40,7 +40,7 @@ public final class HTTPResponsePromise: @unchecked Sendable {
     public func fulfil(awaiting body: @escaping @Sendable () async -> HTTPResponse) {
         switch placement {
         case .connectionQueue:
-            Task.immediate(executorPreference: connection.executor) { self.fulfil(await body()) }
+            Task.immediate(executorPreference: connection.loop.executor) { self.fulfil(await body()) }
         case .concurrencyPool:
             Task { self.fulfil(await body()) }
         }

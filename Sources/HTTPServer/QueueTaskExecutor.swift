@@ -1,6 +1,6 @@
 import Dispatch
 
-/// A task executor that runs jobs on a connection's serial queue. Responders that start here
+/// A task executor that runs jobs on an event loop's serial queue. Responders that start here
 /// and return without suspending cost no thread switch, and their response is already on the
 /// queue that writes it.
 final class QueueTaskExecutor: TaskExecutor, @unchecked Sendable {

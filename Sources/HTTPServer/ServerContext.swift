@@ -9,15 +9,12 @@ final class ServerContext: @unchecked Sendable {
     let responder: any HTTPResponder
     let logger: Logger
     let tlsContext: TLSContext?
-    /// One serial queue per core; every connection queue targets one of them (round robin), so
-    /// a core drains many connections per wake-up, like an event loop, and no connection gets
-    /// a thread of its own.
-    let loops: [DispatchQueue] = (0..<max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))).map {
-        DispatchQueue(label: "fixserve.http.loop.\($0)", qos: .userInitiated)
-    }
+    /// One event loop per core; connections are spread over them round robin, so a core
+    /// drains many connections per wake-up and no connection gets a thread of its own.
+    let loops: [EventLoop]
 
-    /// The loop queue for the connection numbered `id`.
-    func loop(for id: Int) -> DispatchQueue {
+    /// The loop of the connection numbered `id`.
+    func loop(for id: Int) -> EventLoop {
         loops[id % loops.count]
     }
     /// Called on the connection's queue once its socket is closed.
@@ -28,6 +25,12 @@ final class ServerContext: @unchecked Sendable {
         self.responder = responder
         self.logger = logger
         self.tlsContext = tlsContext
+        let limits = configuration.limits
+        // A quarter of the shortest timeout, so none is overshot by much.
+        let tick = max(0.05, min(limits.idleTimeout, limits.headerReadTimeout, Connection.lingerSeconds) / 4)
+        loops = (0..<max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))).map {
+            EventLoop(label: "fixserve.http.loop.\($0)", tick: tick)
+        }
     }
 
     var limits: HTTPServerConfiguration.Limits { configuration.limits }

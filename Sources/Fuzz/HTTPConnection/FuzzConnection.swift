@@ -50,8 +50,8 @@ public enum FuzzConnection {
         } catch {
             fatalError("cannot create a connection: \(error)")
         }
-        connection.start()
         connection.queue.sync {
+            connection.start()
             let preface = Connection.http2Preface
             let isHTTP2 = input.count >= preface.count && input[0..<preface.count].elementsEqual(preface)
             connection.replaceHandler(isHTTP2 ? HTTP2Session(connection: connection, upgrade: nil) : HTTP1Session(connection: connection))

@@ -1,0 +1,2 @@
+// Header-only: SwiftPM wants a source file in every C target.
+#include "CEpoll.h"

@@ -1,0 +1,106 @@
+import CEpoll
+import Dispatch
+import Glibc
+
+/// One core's share of the connections: a serial queue on which all of them run, an epoll set of
+/// their sockets, and a single Dispatch read source on that set.
+///
+/// Dispatch on Linux disarms a socket's source after every event and re-arms it through its
+/// manager thread, which costs two thread wake-ups per read. The loop's one source stands for
+/// all its sockets instead: one wake-up serves every socket ready at that moment, and a busy
+/// loop takes a few more rounds of ready sockets before it gives the queue back. Connection
+/// timeouts are checked by one timer per loop rather than one per connection.
+final class EventLoop: @unchecked Sendable {
+    /// The serial queue every connection of this loop runs on.
+    let queue: DispatchQueue
+    /// Runs responders on `queue` (see `HTTPServerConfiguration.responderPlacement`).
+    private(set) lazy var executor = QueueTaskExecutor(queue: queue)
+
+    private let epoll: Int32
+    private let source: DispatchSourceRead
+    private let timer: DispatchSourceTimer
+    /// The connections registered here, by id (the epoll data of their socket). Only touched on `queue`.
+    private var connections: [Int: Connection] = [:]
+    private let events: UnsafeMutablePointer<epoll_event>
+
+    private static let eventCapacity = 64
+    /// Rounds of ready sockets taken per wake-up. Bounded so blocks queued on the loop
+    /// (responses from the compute threads) wait for at most a few rounds.
+    private static let roundsPerWake = 8
+
+    /// Marks each loop's queue, so code can tell whether it already runs there.
+    private static let key = DispatchSpecificKey<ObjectIdentifier>()
+
+    /// - Parameter tick: seconds between timeout checks of the loop's connections.
+    init(label: String, tick: Double) {
+        queue = DispatchQueue(label: label, qos: .userInitiated)
+        epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+        precondition(epoll >= 0, "epoll_create1 failed: errno \(errno)")
+        events = .allocate(capacity: EventLoop.eventCapacity)
+        source = DispatchSource.makeReadSource(fileDescriptor: epoll, queue: queue)
+        timer = DispatchSource.makeTimerSource(queue: queue)
+        queue.setSpecific(key: EventLoop.key, value: ObjectIdentifier(self))
+        source.setEventHandler { [weak self] in self?.takeReadySockets() }
+        // Dispatch may still watch the descriptor until the source is cancelled.
+        source.setCancelHandler { [epoll] in _ = Glibc.close(epoll) }
+        timer.schedule(deadline: .now() + tick, repeating: tick, leeway: .milliseconds(Int(tick * 250)))
+        timer.setEventHandler { [weak self] in self?.checkTimeouts() }
+        source.activate()
+        timer.activate()
+    }
+
+    deinit {
+        source.cancel()
+        timer.cancel()
+        events.deallocate()
+    }
+
+    /// True when the caller runs on this loop's queue.
+    var isCurrent: Bool {
+        DispatchQueue.getSpecific(key: EventLoop.key) == ObjectIdentifier(self)
+    }
+
+    // MARK: Registration (on `queue`)
+
+    /// Watches `descriptor` for `interest` (EPOLLIN, EPOLLOUT) on behalf of `connection`.
+    func register(_ connection: Connection, descriptor: Int32, interest: UInt32) -> Bool {
+        var event = epoll_event()
+        event.events = interest
+        event.data.u64 = UInt64(connection.id)
+        guard epoll_ctl(epoll, EPOLL_CTL_ADD, descriptor, &event) == 0 else { return false }
+        connections[connection.id] = connection
+        return true
+    }
+
+    /// Changes what a registered socket is watched for; 0 watches only for errors and hang-ups.
+    func update(_ connection: Connection, descriptor: Int32, interest: UInt32) {
+        var event = epoll_event()
+        event.events = interest
+        event.data.u64 = UInt64(connection.id)
+        _ = epoll_ctl(epoll, EPOLL_CTL_MOD, descriptor, &event)
+    }
+
+    /// Stops watching the socket; call before closing it.
+    func deregister(_ connection: Connection, descriptor: Int32) {
+        _ = epoll_ctl(epoll, EPOLL_CTL_DEL, descriptor, nil)
+        connections[connection.id] = nil
+    }
+
+    // MARK: Events
+
+    private func takeReadySockets() {
+        for _ in 0..<EventLoop.roundsPerWake {
+            let count = Int(epoll_wait(epoll, events, Int32(EventLoop.eventCapacity), 0))
+            guard count > 0 else { return }
+            for index in 0..<count {
+                let event = events[index]
+                // A connection closed earlier in this round is gone from the table.
+                connections[Int(event.data.u64)]?.handle(events: event.events)
+            }
+        }
+    }
+
+    private func checkTimeouts() {
+        for connection in Array(connections.values) { connection.checkTimeouts() }
+    }
+}
