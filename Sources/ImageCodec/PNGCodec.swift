@@ -20,7 +20,20 @@ enum PNGCodec {
         let width = Int(header.width), height = Int(header.height)
         try limits.checkDimensions(width: width, height: height)
 
-        // Decoding everything to RGBA8 lets spng expand palettes, reduce 16-bit samples and
+        // Opaque gray, the common case for the shipped models, decodes straight to its 8-bit
+        // samples: no RGBA expansion and no compositing.
+        if header.color_type == ColorType.gray.rawValue, header.bit_depth <= 8, try !hasTransparency(ctx) {
+            let grayFormat = Int32(SPNG_FMT_G8.rawValue)
+            var size = 0
+            try check(spng_decoded_image_size(ctx, grayFormat, &size))
+            let pixels = try [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+                try check(spng_decode_image(ctx, buffer.baseAddress, size, grayFormat, 0))
+                count = size
+            }
+            return Image(unchecked: width, height: height, mode: .gray, pixels: pixels)
+        }
+
+        // Decoding everything else to RGBA8 lets spng expand palettes, reduce 16-bit samples and
         // apply tRNS uniformly; compositing and channel selection happen below.
         let rgbaFormat = Int32(SPNG_FMT_RGBA8.rawValue)
         var size = 0
@@ -34,6 +47,16 @@ enum PNGCodec {
         let mode: ColorMode = isGray ? .gray : .rgb
         return Image(unchecked: width, height: height, mode: mode,
                      pixels: compositeOnWhite(rgba, pixelCount: width * height, mode: mode))
+    }
+
+    /// True when the image has a tRNS chunk (a transparent gray or RGB value, or palette alphas).
+    /// Reading the chunks before the image data may fail (a bad CRC, say): that is thrown.
+    private static func hasTransparency(_ ctx: OpaquePointer) throws -> Bool {
+        var transparency = spng_trns()
+        let code = spng_get_trns(ctx, &transparency)
+        if code == SPNG_ECHUNKAVAIL.rawValue { return false }
+        try check(code)
+        return true
     }
 
     /// `c·a + 255·(1 − a)` per channel, keeping one channel (R = G = B) for gray sources.
@@ -64,9 +87,11 @@ enum PNGCodec {
 
     /// Encodes raw PNG rows: `rows` holds samples row by row (16-bit samples in host byte
     /// order, as libspng expects; depths below 8 packed as in the PNG file), without filter bytes. Palette
-    /// entries are RGB triples; `transparency` is the tRNS alpha per palette entry.
+    /// entries are RGB triples; `transparency` is the tRNS alpha per palette entry, and
+    /// `transparentGray` the tRNS sample value of a gray image.
     static func encode(rows: [UInt8], width: Int, height: Int, colorType: ColorType, bitDepth: UInt8,
-                       palette: [(UInt8, UInt8, UInt8)] = [], transparency: [UInt8] = []) throws -> [UInt8] {
+                       palette: [(UInt8, UInt8, UInt8)] = [], transparency: [UInt8] = [],
+                       transparentGray: UInt16? = nil) throws -> [UInt8] {
         guard let ctx = spng_ctx_new(Int32(SPNG_CTX_ENCODER.rawValue)) else {
             throw ImageError.encodingFailed(format: .png, detail: "out of memory")
         }
@@ -96,6 +121,11 @@ enum PNGCodec {
             withUnsafeMutableBytes(of: &trns.type3_alpha) { raw in
                 for (i, a) in transparency.enumerated() where i < raw.count { raw[i] = a }
             }
+            try run(spng_set_trns(ctx, &trns))
+        }
+        if let transparentGray {
+            var trns = spng_trns()
+            trns.gray = transparentGray
             try run(spng_set_trns(ctx, &trns))
         }
         try rows.withUnsafeBytes { raw in

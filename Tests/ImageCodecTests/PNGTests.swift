@@ -50,6 +50,22 @@ import Testing
         #expect(image.pixels == [255, 255, 255, 200, 100, 50])
     }
 
+    @Test func opaqueGrayDecodesToItsSamples() throws {
+        let data = try PNGCodec.encode(rows: [0, 1, 127, 254, 255, 90], width: 3, height: 2, colorType: .gray, bitDepth: 8)
+        let image = try ImageDecoder.decode(data)
+        #expect(image.mode == .gray && image.width == 3 && image.height == 2)
+        #expect(image.pixels == [0, 1, 127, 254, 255, 90])
+    }
+
+    @Test func transparentGrayValueBecomesWhite() throws {
+        // tRNS marks the sample 40 transparent; every other gray stays opaque.
+        let data = try PNGCodec.encode(rows: [40, 0, 41], width: 3, height: 1, colorType: .gray, bitDepth: 8,
+                                       transparentGray: 40)
+        let image = try ImageDecoder.decode(data)
+        #expect(image.mode == .gray)
+        #expect(image.pixels == [255, 0, 41])
+    }
+
     @Test func grayAlphaIsCompositedOnWhite() throws {
         // Pixels (gray, alpha): black half transparent, black opaque, 100 fully transparent.
         let data = try PNGCodec.encode(rows: [0, 128, 0, 255, 100, 0], width: 3, height: 1,
