@@ -89,6 +89,7 @@ extension TensorData {
 enum JSONText {
     /// The shortest text that reads back as the same Float; non-finite values become null.
     static func number(_ value: Float) -> String {
-        value.isFinite ? "\(value)" : "null"
+        // `description` directly: interpolation would build the text through a TextOutputStream.
+        value.isFinite ? value.description : "null"
     }
 }

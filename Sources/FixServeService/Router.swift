@@ -64,7 +64,9 @@ struct Router<Handler> {
         for index in bySegmentCount[pieces.count] ?? [] {
             var matched = true
             for position in pieces.indices {
-                if case .literal(let text) = patterns[index][position], !text.utf8.elementsEqual(pieces[position].utf8) {
+                // String == Substring compares bytes (memcmp) when both are ASCII; a generic
+                // `elementsEqual` over UTF-8 views steps through them one byte at a time.
+                if case .literal(let text) = patterns[index][position], text != pieces[position] {
                     matched = false
                     break
                 }

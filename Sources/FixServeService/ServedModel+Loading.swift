@@ -18,8 +18,9 @@ extension ServedModel {
                 settings = .init(maxBatchSize: config.maxBatchSize, maxQueueDelayMicroseconds: config.maxQueueDelayMicroseconds,
                                  maxQueueSize: config.maxQueueSize, instances: defaults.instances)
             }
+            let batches = metrics.batches(model: name, version: version)
             return try ServedModel(stored: stored, settings: settings, workers: workers, computeQueue: computeQueue) { report in
-                metrics.batchFinished(model: name, version: version, report: report)
+                batches.record(report)
             }
         }
     }

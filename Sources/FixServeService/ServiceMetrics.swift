@@ -44,14 +44,9 @@ struct ServiceMetrics {
         RouteMetrics(pattern: pattern, registry: registry)
     }
 
-    func batchFinished(model: String, version: Int, report: DynamicBatcher.BatchReport) {
-        // Labels rendered once per batch, and every request's wait recorded under one lock.
-        let byModel = MetricsRegistry.render(sorted: [("model", model)])
-        registry.observe("fixserve_batch_size", rendered: byModel, Double(report.rows))
-        registry.observe("fixserve_compute_duration_seconds", rendered: byModel, report.computeSeconds)
-        registry.observe("fixserve_queue_duration_seconds", rendered: byModel, each: report.queueSeconds)
-        registry.add("fixserve_inference_count", rendered: MetricsRegistry.render(sorted: [("model", model), ("version", String(version))]),
-                     Double(report.rows))
+    /// The series the batches of one model version record into, found once when it loads.
+    func batches(model: String, version: Int) -> BatchMetrics {
+        BatchMetrics(model: model, version: version, registry: registry)
     }
 
     func trainingJobWriteFailed() {
@@ -93,5 +88,47 @@ final class RouteMetrics: Sendable {
             if !list.contains(where: { $0.status == status }) { list.append((status, series)) }
         }
         series.add()
+    }
+}
+
+/// What one served model version records per batch: its size, compute time, the requests'
+/// queue waits and the inputs inferred. The series are found at the first batch and kept, so a
+/// batch costs no label rendering or lookups by name (and a version that never computes shows
+/// no series, as before).
+final class BatchMetrics: Sendable {
+    private struct Series {
+        let size, compute, queue, inferred: MetricsRegistry.Series
+    }
+
+    private let model: String
+    private let version: Int
+    private let registry: MetricsRegistry
+    private let series = Mutex<Series?>(nil)
+
+    init(model: String, version: Int, registry: MetricsRegistry) {
+        self.model = model
+        self.version = version
+        self.registry = registry
+    }
+
+    func record(_ report: DynamicBatcher.BatchReport) {
+        guard let series = resolved() else { return }
+        series.size.observe(Double(report.rows))
+        series.compute.observe(report.computeSeconds)
+        series.queue.observe(each: report.queueSeconds)
+        series.inferred.add(Double(report.rows))
+    }
+
+    private func resolved() -> Series? {
+        if let known = series.withLock({ $0 }) { return known }
+        let byModel = MetricsRegistry.render(sorted: [("model", model)])
+        let byVersion = MetricsRegistry.render(sorted: [("model", model), ("version", String(version))])
+        guard let size = registry.series("fixserve_batch_size", rendered: byModel),
+              let compute = registry.series("fixserve_compute_duration_seconds", rendered: byModel),
+              let queue = registry.series("fixserve_queue_duration_seconds", rendered: byModel),
+              let inferred = registry.series("fixserve_inference_count", rendered: byVersion) else { return nil }
+        let found = Series(size: size, compute: compute, queue: queue, inferred: inferred)
+        series.withLock { $0 = found }
+        return found
     }
 }

@@ -25,4 +25,21 @@ import Testing
         guard case .failure(let unknown) = router().match(method: "GET", path: "/nope") else { Issue.record("matched"); return }
         #expect(unknown.miss == .notFound)
     }
+
+    @Test func parametersAreNamedByTheirRouteWhereRoutesShareAPrefix() throws {
+        var r = Router<String>()
+        r.add("GET", "/v1/{kind}", "kind")
+        r.add("GET", "/v1/{name}/versions/{version}", "version")
+        r.add("DELETE", "/v1/{job}", "job")
+        let version = try r.match(method: "GET", path: "/v1/m/versions/3").get()
+        #expect(version.handler == "version" && version.parameters == ["name": "m", "version": "3"])
+        let job = try r.match(method: "DELETE", path: "/v1/j7").get()
+        #expect(job.handler == "job" && job.parameters == ["job": "j7"])
+        let kind = try r.match(method: "HEAD", path: "//v1//cnn/").get()
+        #expect(kind.handler == "kind" && kind.parameters == ["kind": "cnn"])
+        guard case .failure(let miss) = r.match(method: "POST", path: "/v1/x") else { Issue.record("POST matched"); return }
+        #expect(miss.miss == .methodNotAllowed(allowed: ["GET", "DELETE"]))
+        guard case .failure(let deeper) = r.match(method: "GET", path: "/v1/m/versions") else { Issue.record("matched"); return }
+        #expect(deeper.miss == .notFound)
+    }
 }
