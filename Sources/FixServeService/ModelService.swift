@@ -34,6 +34,9 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         var placement: Placement
         var handler: Handler
         var metrics: RouteMetrics
+        /// For a route that answers from its return value on the connection's queue: that
+        /// function, called directly, with no reply closure or in-flight count per request.
+        var answer: (@Sendable (ModelService, HTTPRequest, [String: String]) throws -> HTTPResponse)?
     }
 
     public let configuration: ServiceConfiguration
@@ -90,7 +93,7 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
                  _ answer: @escaping @Sendable (ModelService, HTTPRequest, [String: String]) throws -> HTTPResponse) {
             router.add(method, pattern, Route(placement: placement, handler: { service, request, parameters, reply in
                 reply(Result { try answer(service, request, parameters) })
-            }, metrics: metrics.route(pattern)))
+            }, metrics: metrics.route(pattern), answer: placement == .connection ? answer : nil))
         }
         /// A route that answers through `reply`, later (once its batch has run).
         func add(_ method: String, _ pattern: String, on placement: Placement, later handler: @escaping Handler) {
@@ -148,6 +151,17 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
                 return
             }
             let parameters = match.parameters
+            if let answer = route.answer {
+                // Answered before this call returns: never observably in flight.
+                let response: HTTPResponse
+                do {
+                    response = try answer(self, request, parameters)
+                } catch {
+                    response = Self.errorResponse(for: error, logger: logger, request: request)
+                }
+                promise.fulfil(finished(response, route: route.metrics, started: started))
+                return
+            }
             inFlight.add(1)
             let reply: Reply = { [self] result in
                 let response: HTTPResponse

@@ -5,18 +5,20 @@ import Synchronization
 ///
 /// Fulfilled on the connection's queue (while the responder runs, say), the response is taken
 /// at once; from elsewhere it goes back to that queue. Only the first `fulfil` counts. A
-/// promise dropped unfulfilled answers 500, so a lost request never hangs its client.
-public final class HTTPResponsePromise: @unchecked Sendable {
-    private unowned let connection: Connection
+/// promise dropped unfulfilled answers 500, so a lost request never hangs its client (see
+/// `ReceiverPromise`, the promise the server makes).
+public class HTTPResponsePromise: @unchecked Sendable {
+    fileprivate unowned let connection: Connection
     private let placement: HTTPServerConfiguration.ResponderPlacement
-    private let deliver: (HTTPResponse) -> Void
-    private let fulfilled = Atomic<Bool>(false)
+    fileprivate let fulfilled = Atomic<Bool>(false)
 
-    init(connection: Connection, placement: HTTPServerConfiguration.ResponderPlacement, deliver: @escaping (HTTPResponse) -> Void) {
+    init(connection: Connection, placement: HTTPServerConfiguration.ResponderPlacement) {
         self.connection = connection
         self.placement = placement
-        self.deliver = deliver
     }
+
+    /// Hands the response to whoever waits for it; on the connection's queue.
+    func deliver(_ response: HTTPResponse) {}
 
     private var isOnConnectionQueue: Bool {
         connection.loop.isCurrent
@@ -28,8 +30,7 @@ public final class HTTPResponsePromise: @unchecked Sendable {
         if isOnConnectionQueue {
             deliver(response)
         } else {
-            let deliver = self.deliver
-            connection.queue.async { deliver(response) }
+            connection.queue.async { self.deliver(response) }
         }
     }
 
@@ -45,10 +46,27 @@ public final class HTTPResponsePromise: @unchecked Sendable {
             Task { self.fulfil(await body()) }
         }
     }
+}
+
+/// The promise of one request: delivers to the session's receiver with the request's token, held
+/// here rather than in a closure, so a request costs one object for its promise.
+final class ReceiverPromise<Receiver: ResponseReceiver>: HTTPResponsePromise, @unchecked Sendable {
+    private let receiver: Receiver
+    private let token: Receiver.Token
+
+    init(connection: Connection, placement: HTTPServerConfiguration.ResponderPlacement, receiver: Receiver, token: Receiver.Token) {
+        self.receiver = receiver
+        self.token = token
+        super.init(connection: connection, placement: placement)
+    }
+
+    override func deliver(_ response: HTTPResponse) {
+        receiver.receive(response, for: token)
+    }
 
     deinit {
         guard !fulfilled.load(ordering: .acquiring) else { return }
-        let deliver = self.deliver
-        connection.queue.async { deliver(.text("the responder dropped the request without an answer\n", status: 500)) }
+        let (receiver, token) = (receiver, token)
+        connection.queue.async { receiver.receive(.text("the responder dropped the request without an answer\n", status: 500), for: token) }
     }
 }

@@ -44,9 +44,8 @@ final class ServerContext: @unchecked Sendable {
     /// promise the responder fulfils now or later.
     func dispatch<Receiver: ResponseReceiver>(_ request: HTTPRequest, on connection: Connection, to receiver: Receiver,
                                               token: Receiver.Token) {
-        let promise = HTTPResponsePromise(connection: connection, placement: configuration.responderPlacement) {
-            receiver.receive($0, for: token)
-        }
+        let promise = ReceiverPromise(connection: connection, placement: configuration.responderPlacement,
+                                      receiver: receiver, token: token)
         responder.respond(to: request, promise: promise)
     }
 
