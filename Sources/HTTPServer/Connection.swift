@@ -1,4 +1,3 @@
-import CEpoll
 import Dispatch
 import Glibc
 import Logging
@@ -17,8 +16,8 @@ final class Connection {
     let context: ServerContext
 
     private let descriptor: Int32
-    /// What the loop watches the socket for (EPOLLIN, EPOLLOUT); errors and hang-ups always.
-    private var interest: UInt32 = 0
+    /// What the loop watches the socket for; errors and hang-ups always.
+    private var interest: EventLoop.Interest = []
     private var tls: TLSConnection?
     private(set) var handler: ConnectionHandler?
 
@@ -66,7 +65,7 @@ final class Connection {
 
     /// Starts reading; call once, on `queue`.
     func start() {
-        interest = EPOLLIN.rawValue
+        interest = .readable
         guard loop.register(self, descriptor: descriptor, interest: interest) else {
             context.logger.debug("cannot watch the socket", metadata: ["remote": "\(remoteAddress)", "errno": "\(errno)"])
             isClosed = true
@@ -219,17 +218,17 @@ final class Connection {
 
     // MARK: Events
 
-    /// What the loop saw on the socket (EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP).
-    func handle(events: UInt32) {
+    /// What the loop saw on the socket.
+    func handle(_ readiness: EventLoop.Readiness) {
         guard !isClosed else { return }
-        if events & (EPOLLIN.rawValue | EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 {
+        if readiness.readable {
             // An error or hang-up is reported even while reading is paused; the peer is gone then.
-            guard interest & EPOLLIN.rawValue != 0 else {
+            guard interest.contains(.readable) else {
                 close()
                 return
             }
             readable()
-        } else if events & EPOLLOUT.rawValue != 0 {
+        } else if readiness.writable {
             pump()
         }
     }
@@ -356,9 +355,9 @@ final class Connection {
     /// to write while output waits.
     private func updateInterest() {
         guard !isClosed else { return }
-        var wanted: UInt32 = 0
-        if !readPausedByHandler && hasOutputRoom { wanted |= EPOLLIN.rawValue }
-        if outbound.count > outboundOffset { wanted |= EPOLLOUT.rawValue }
+        var wanted: EventLoop.Interest = []
+        if !readPausedByHandler && hasOutputRoom { wanted.insert(.readable) }
+        if outbound.count > outboundOffset { wanted.insert(.writable) }
         guard wanted != interest else { return }
         interest = wanted
         loop.update(self, descriptor: descriptor, interest: wanted)

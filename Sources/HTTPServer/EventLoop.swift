@@ -11,6 +11,22 @@ import Glibc
 /// loop takes a few more rounds of ready sockets before it gives the queue back. Connection
 /// timeouts are checked by one timer per loop rather than one per connection.
 final class EventLoop: @unchecked Sendable {
+    /// What a connection asks its loop to watch its socket for. Errors and hang-ups are
+    /// reported whatever it asks.
+    struct Interest: OptionSet, Equatable {
+        let rawValue: UInt32
+        static let readable = Interest(rawValue: EPOLLIN.rawValue)
+        static let writable = Interest(rawValue: EPOLLOUT.rawValue)
+    }
+
+    /// What the loop saw on a socket.
+    struct Readiness {
+        /// Bytes, an end of stream or an error wait to be read.
+        var readable: Bool
+        /// The socket takes more output.
+        var writable: Bool
+    }
+
     /// The serial queue every connection of this loop runs on.
     let queue: DispatchQueue
     /// Runs responders on `queue` (see `HTTPServerConfiguration.responderPlacement`).
@@ -62,20 +78,20 @@ final class EventLoop: @unchecked Sendable {
 
     // MARK: Registration (on `queue`)
 
-    /// Watches `descriptor` for `interest` (EPOLLIN, EPOLLOUT) on behalf of `connection`.
-    func register(_ connection: Connection, descriptor: Int32, interest: UInt32) -> Bool {
+    /// Watches `descriptor` for `interest` on behalf of `connection`.
+    func register(_ connection: Connection, descriptor: Int32, interest: Interest) -> Bool {
         var event = epoll_event()
-        event.events = interest
+        event.events = interest.rawValue
         event.data.u64 = UInt64(connection.id)
         guard epoll_ctl(epoll, EPOLL_CTL_ADD, descriptor, &event) == 0 else { return false }
         connections[connection.id] = connection
         return true
     }
 
-    /// Changes what a registered socket is watched for; 0 watches only for errors and hang-ups.
-    func update(_ connection: Connection, descriptor: Int32, interest: UInt32) {
+    /// Changes what a registered socket is watched for; none watches only for errors and hang-ups.
+    func update(_ connection: Connection, descriptor: Int32, interest: Interest) {
         var event = epoll_event()
-        event.events = interest
+        event.events = interest.rawValue
         event.data.u64 = UInt64(connection.id)
         _ = epoll_ctl(epoll, EPOLL_CTL_MOD, descriptor, &event)
     }
@@ -94,8 +110,10 @@ final class EventLoop: @unchecked Sendable {
             guard count > 0 else { return }
             for index in 0..<count {
                 let event = events[index]
+                let readiness = Readiness(readable: event.events & (EPOLLIN.rawValue | EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0,
+                                          writable: event.events & EPOLLOUT.rawValue != 0)
                 // A connection closed earlier in this round is gone from the table.
-                connections[Int(event.data.u64)]?.handle(events: event.events)
+                connections[Int(event.data.u64)]?.handle(readiness)
             }
         }
     }
