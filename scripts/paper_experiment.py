@@ -773,7 +773,8 @@ class Report:
         if growth:
             add("- **(d) The learned α.** Mean over the seeds: " + "; ".join(growth) + ". The paper shows α growing "
                 "roughly logarithmically over a long schedule; here it jumps in the first epoch and then grows slowly, "
-                "a shape close to logarithmic over 8 epochs (whose cosine schedule also shrinks the steps), and the "
+                f"a shape close to logarithmic over {self.budgets['main'].epochs} epochs (whose cosine schedule also "
+                "shrinks the steps), and the "
                 "Hadamard head's α first falls back before it grows.")
         rows = {config.slug: s for config, s, _ in self.group("hadamard-rows")}
         if all(rows.get(k, {}).get("ok") for k in ("skip-ones", "keep-ones")):
