@@ -913,11 +913,13 @@ def shipped_accuracy(folder: Path) -> float | None:
         return None
 
 
-def ship(runs: list[Run], models: Path, budget: Budget) -> None:
-    """Copies each seed-1 main run into the model repository as version 1, with a model card,
-    where it is more accurate on the test set than the model shipped under that name."""
+def ship(runs: list[Run], models: Path, budget: Budget, heads: set[str]) -> None:
+    """Copies each seed-1 main run of `heads` into the model repository as version 1, with a
+    model card, where it is more accurate on the test set than the model shipped under that name."""
     for run in runs:
         if run.config.group != "main" or run.config.slug not in SHIPPED_NAMES or run.seed != 1 or not run.ok:
+            continue
+        if run.config.slug not in heads:
             continue
         name = SHIPPED_NAMES[run.config.slug]
         target = models / name
@@ -932,9 +934,10 @@ def ship(runs: list[Run], models: Path, budget: Budget) -> None:
             shutil.copy2(run.folder / file, staging / file)
         shutil.rmtree(target / "1", ignore_errors=True)
         os.rename(staging, target / "1")
-        if run.config.slug == "hadamard":
+        if run.config.slug == "hadamard" and not (target / "config.json").exists():
+            # Batch what queued while the model was busy, with no added delay.
             (target / "config.json").write_text(json.dumps(
-                {"maxBatchSize": 64, "maxQueueDelayMicroseconds": 500, "maxQueueSize": 1024}, indent=2) + "\n")
+                {"maxBatchSize": 64, "maxQueueDelayMicroseconds": 0, "maxQueueSize": 1024}, indent=2) + "\n")
         (target / "README.md").write_text(model_card(name, run, budget))
         print(f"shipped {run.name} as {target / '1'}", flush=True)
 
@@ -1015,6 +1018,8 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="smoke-test budget: 1 epoch on 3,000 (main) / 2,000 images")
     parser.add_argument("--report-only", action="store_true", help="train nothing; report the runs already recorded")
     parser.add_argument("--ship", metavar="MODELS", help="copy the seed-1 main runs into this model repository as version 1, each where it beats the model shipped there")
+    parser.add_argument("--ship-heads", default="hadamard,orthonormal,learned",
+                        help="which heads --ship may replace (the default model's card cites the run it came from)")
     args = parser.parse_args()
     if args.quick:
         args.epochs, args.training_limit, args.variant_epochs, args.variant_training_limit = 1, 3000, 1, 2000
@@ -1074,7 +1079,7 @@ def main() -> int:
     Report(runs, budgets, refusals, command, out, pair_refusals).write()
     print(f"wrote {out / 'RESULTS.md'}", flush=True)
     if args.ship:
-        ship(runs, REPO / args.ship, main_budget)
+        ship(runs, REPO / args.ship, main_budget, {head.strip() for head in args.ship_heads.split(",") if head.strip()})
     return 0 if all(run.ok for run in runs) else 1
 
 
