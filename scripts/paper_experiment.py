@@ -817,12 +817,22 @@ class Report:
         if pairs.get("learned-n64", {}).get("ok"):
             learned = pairs["learned-n64"]["test"][0] * 100
             remedies = [(k, pairs[k]) for k in ("orthonormal-n64-p128", "hadamard-n64-p128") if pairs.get(k, {}).get("ok")]
-            collapsed = pairs["learned-n64"]["train_accuracy"][0] < 0.2
+            narrow_runs = [run for config, _, runs in self.group("pairs") if config.slug == "learned-n64" for run in runs if run.ok]
+            collapsed = [run for run in narrow_runs if final(run, "train_accuracy") < 0.2]
+            trained = [final(run, "test_accuracy") * 100 for run in narrow_runs if run not in collapsed]
+            per_seed = (" (" + ", ".join(f"seed {run.seed}: {final(run, 'test_accuracy') * 100:.2f}%" for run in narrow_runs) + ")"
+                        if len(narrow_runs) > 1 else "")
+            wide = pairs.get("learned-n128", {})
             add(f"- **C > N (N = 64, C = 100).** FixServe refuses a fixed head there (above); the learned head "
-                f"reaches {learned:.2f}% test"
-                + (" — it collapsed near chance (1%), as the learned head on the N = 16 backbone does (above): "
+                f"reaches {learned:.2f}% test{per_seed}"
+                + (f" — {'every seed' if len(collapsed) == len(narrow_runs) else 'seed ' + ', '.join(str(run.seed) for run in collapsed)} "
+                   "collapsed near chance (1%), as the learned head on the N = 16 backbone does (above): "
                    "the same learning rate that the normalised fixed heads take in their stride drives its "
-                   "narrow ReLU feature layer dead" + self.dead_units("pairs", "learned-n64") if collapsed else "")
+                   "narrow ReLU feature layer dead" + self.dead_units("pairs", "learned-n64", seed=collapsed[0].seed) if collapsed else "")
+                + (f"; the seeds that train end {min(trained):.2f}–{max(trained):.2f}%, "
+                   f"{wide['test'][0] * 100 - max(trained):.1f} or more points below the learned head with N = 128: "
+                   "fewer features than classes costs a learned head too"
+                   if trained and collapsed and wide.get("ok") else "")
                 + f". With a learned projection to 128 features before the fixed head: "
                 + ", ".join(f"{HEAD_TITLES[k.split('-')[0]]} {s['test'][0] * 100:.2f}% "
                             f"({s['test'][0] * 100 - learned:+.2f} points; the projection adds "
@@ -846,11 +856,11 @@ class Report:
                            "b, trained normally." if config.head == "learned" and self.fixed_narrow_trained(run.seed) else ""))
         add("")
 
-    def dead_units(self, group: str, slug: str) -> str:
+    def dead_units(self, group: str, slug: str, seed: int | None = None) -> str:
         """Evidence of dead feature units in a collapsed run: its feature layer's biases and weight sums."""
         for config, _, runs in self.group(group):
             for run in runs:
-                if config.slug == slug and run.ok and (layer := feature_layer(run)):
+                if config.slug == slug and run.ok and (seed is None or run.seed == seed) and (layer := feature_layer(run)):
                     sums, biases = layer
                     return (f" (seed {run.seed}: {sum(b < 0 for b in biases)} of {len(biases)} feature biases negative, "
                             f"per-unit weight sums from {min(sums):.1f} to {max(sums):.1f}, on non-negative inputs)")
