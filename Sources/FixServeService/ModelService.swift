@@ -16,6 +16,8 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
     typealias Reply = @Sendable (Result<HTTPResponse, Error>) -> Void
     /// The one shape of every route's handler.
     typealias Handler = @Sendable (ModelService, HTTPRequest, [String: String], @escaping Reply) -> Void
+    /// A handler that answers from its return value.
+    typealias Answer = @Sendable (ModelService, HTTPRequest, [String: String]) throws -> HTTPResponse
 
     /// Where a route's handler runs.
     enum Placement {
@@ -30,13 +32,26 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         case background
     }
 
+    /// What a route does with a request.
+    enum Work {
+        /// Answers from its return value; on the connection's queue it is called directly, with
+        /// no reply closure or in-flight count per request.
+        case answer(Answer)
+        /// Answers through `reply`, later (once its batch has run).
+        case later(Handler)
+
+        func run(_ service: ModelService, _ request: HTTPRequest, _ parameters: [String: String], _ reply: @escaping Reply) {
+            switch self {
+            case .answer(let answer): reply(Result { try answer(service, request, parameters) })
+            case .later(let handler): handler(service, request, parameters, reply)
+            }
+        }
+    }
+
     struct Route {
         var placement: Placement
-        var handler: Handler
+        var work: Work
         var metrics: RouteMetrics
-        /// For a route that answers from its return value on the connection's queue: that
-        /// function, called directly, with no reply closure or in-flight count per request.
-        var answer: (@Sendable (ModelService, HTTPRequest, [String: String]) throws -> HTTPResponse)?
     }
 
     public let configuration: ServiceConfiguration
@@ -89,15 +104,12 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
 
     private func registerRoutes() {
         /// A route that answers from its return value.
-        func add(_ method: String, _ pattern: String, on placement: Placement = .connection,
-                 _ answer: @escaping @Sendable (ModelService, HTTPRequest, [String: String]) throws -> HTTPResponse) {
-            router.add(method, pattern, Route(placement: placement, handler: { service, request, parameters, reply in
-                reply(Result { try answer(service, request, parameters) })
-            }, metrics: metrics.route(pattern), answer: placement == .connection ? answer : nil))
+        func add(_ method: String, _ pattern: String, on placement: Placement = .connection, _ answer: @escaping Answer) {
+            router.add(method, pattern, Route(placement: placement, work: .answer(answer), metrics: metrics.route(pattern)))
         }
         /// A route that answers through `reply`, later (once its batch has run).
         func add(_ method: String, _ pattern: String, on placement: Placement, later handler: @escaping Handler) {
-            router.add(method, pattern, Route(placement: placement, handler: handler, metrics: metrics.route(pattern)))
+            router.add(method, pattern, Route(placement: placement, work: .later(handler), metrics: metrics.route(pattern)))
         }
         // Open Inference Protocol v2 (KServe / Triton REST).
         add("GET", "/v2", { s, _, _ in try s.serverMetadata() })
@@ -151,7 +163,7 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
                 return
             }
             let parameters = match.parameters
-            if let answer = route.answer {
+            if route.placement == .connection, case .answer(let answer) = route.work {
                 // Answered before this call returns: never observably in flight.
                 let response: HTTPResponse
                 do {
@@ -173,9 +185,9 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
                 promise.fulfil(finished(response, route: route.metrics, started: started))
             }
             switch route.placement {
-            case .connection: route.handler(self, request, parameters, reply)
-            case .compute: computeQueue.async { route.handler(self, request, parameters, reply) }
-            case .background: backgroundQueue.async { route.handler(self, request, parameters, reply) }
+            case .connection: route.work.run(self, request, parameters, reply)
+            case .compute: computeQueue.async { route.work.run(self, request, parameters, reply) }
+            case .background: backgroundQueue.async { route.work.run(self, request, parameters, reply) }
             }
         case .failure(let miss):
             promise.fulfil(finished(Self.response(for: miss.miss, request), route: unmatchedMetrics, started: started))

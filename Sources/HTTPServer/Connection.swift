@@ -12,7 +12,7 @@ final class Connection {
     let remoteAddress: String
     let loop: EventLoop
     /// The loop's queue: everything the connection does runs there.
-    let queue: DispatchQueue
+    var queue: DispatchQueue { loop.queue }
     let context: ServerContext
 
     private let descriptor: Int32
@@ -53,7 +53,6 @@ final class Connection {
         self.remoteAddress = remoteAddress
         self.context = context
         loop = context.loop(for: id)
-        queue = loop.queue
         let limits = context.limits
         receivedAt = DispatchTime.now().uptimeNanoseconds
         clock = ConnectionClock(now: receivedAt, headerReadTimeout: limits.headerReadTimeout,

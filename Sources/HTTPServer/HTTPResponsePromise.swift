@@ -17,8 +17,11 @@ public class HTTPResponsePromise: @unchecked Sendable {
         self.placement = placement
     }
 
-    /// Hands the response to whoever waits for it; on the connection's queue.
-    func deliver(_ response: HTTPResponse) {}
+    /// Hands the response to whoever waits for it; on the connection's queue. Every promise is
+    /// a `ReceiverPromise`, which says to whom.
+    func deliver(_ response: HTTPResponse) {
+        preconditionFailure("a promise is made as a ReceiverPromise")
+    }
 
     private var isOnConnectionQueue: Bool {
         connection.loop.isCurrent
