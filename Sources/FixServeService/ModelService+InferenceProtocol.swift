@@ -33,7 +33,7 @@ extension ModelService {
     }
 
     /// The served model a request names, by `{model}` and optional `{version}`.
-    func served(_ parameters: [String: String]) throws -> LoadedModel<ServedModel> {
+    func served(_ parameters: RouteParameters) throws -> LoadedModel<ServedModel> {
         let name = parameters["model"] ?? ""
         var version: Int?
         if let text = parameters["version"], !text.isEmpty {
@@ -53,7 +53,7 @@ extension ModelService {
     }
 
     /// The model's metadata, made once per repository change: clients poll it.
-    func modelMetadata(_ parameters: [String: String]) throws -> HTTPResponse {
+    func modelMetadata(_ parameters: RouteParameters) throws -> HTTPResponse {
         let generation = repository.generation
         // The usual form, without a version, is answered from the cache before any other lookup.
         if parameters["version"] == nil, let name = parameters["model"],
@@ -84,7 +84,7 @@ extension ModelService {
         return response
     }
 
-    func modelReady(_ parameters: [String: String]) throws -> HTTPResponse {
+    func modelReady(_ parameters: RouteParameters) throws -> HTTPResponse {
         do {
             let model = try served(parameters)
             return try .json(["name": model.name, "ready": true])
@@ -95,7 +95,7 @@ extension ModelService {
     }
 
     /// Triton's model configuration, as `tritonclient.get_model_config` reads it.
-    func modelConfig(_ parameters: [String: String]) throws -> HTTPResponse {
+    func modelConfig(_ parameters: RouteParameters) throws -> HTTPResponse {
         let model = try served(parameters)
         let settings = model.runtime.batcher.settings
         let classes = model.manifest.head.classes
@@ -120,7 +120,7 @@ extension ModelService {
     }
 
     /// Triton's statistics extension.
-    func modelStats(_ parameters: [String: String]) throws -> HTTPResponse {
+    func modelStats(_ parameters: RouteParameters) throws -> HTTPResponse {
         var models: [LoadedModel<ServedModel>] = []
         if parameters["model"] != nil {
             models = [try served(parameters)]
@@ -154,7 +154,7 @@ extension ModelService {
     /// data are decoded here), whose batch, when an instance is idle, computes on the same
     /// thread; `completion` gets the response from the thread that ran the batch, or the error
     /// at once. Encoded images are decoded straight into the batch's input.
-    func infer(_ request: HTTPRequest, _ parameters: [String: String],
+    func infer(_ request: HTTPRequest, _ parameters: RouteParameters,
                completion: @escaping @Sendable (Result<HTTPResponse, Error>) -> Void) {
         let model: LoadedModel<ServedModel>
         do {

@@ -9,7 +9,7 @@ extension ModelService {
         try .json(["models": repository.statuses().map(Self.statusJSON)])
     }
 
-    func modelInfo(_ parameters: [String: String]) throws -> HTTPResponse {
+    func modelInfo(_ parameters: RouteParameters) throws -> HTTPResponse {
         let name = parameters["model"] ?? ""
         guard let status = repository.status(of: name) else { throw ModelStoreError.modelNotFound(name) }
         var body = Self.statusJSON(status)
@@ -93,7 +93,7 @@ extension ModelService {
         return try .json(index)
     }
 
-    func loadModel(_ request: HTTPRequest, _ parameters: [String: String]) throws -> HTTPResponse {
+    func loadModel(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
         try Self.requireJSON(request, allowingEmpty: true)
         let name = parameters["model"] ?? ""
         guard ModelName.isValid(name) else { throw ServiceError.badRequest("model name \"\(name)\" is not valid") }
@@ -105,7 +105,7 @@ extension ModelService {
         return try .json([String: Any]())
     }
 
-    func unloadModel(_ request: HTTPRequest, _ parameters: [String: String]) throws -> HTTPResponse {
+    func unloadModel(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
         try Self.requireJSON(request, allowingEmpty: true)
         try repository.unload(parameters["model"] ?? "")
         return try .json([String: Any]())

@@ -18,7 +18,7 @@ extension ModelService {
     /// media type. The image is found in a form, decoded and normalised straight into the
     /// batch's input when its batch is taken; `completion` gets the response from the thread
     /// that ran the batch (the caller's own when the server was idle), or the error at once.
-    func predict(_ request: HTTPRequest, _ parameters: [String: String],
+    func predict(_ request: HTTPRequest, _ parameters: RouteParameters,
                  completion: @escaping @Sendable (Result<HTTPResponse, Error>) -> Void) {
         let model: LoadedModel<ServedModel>, source: ImageSource
         do {

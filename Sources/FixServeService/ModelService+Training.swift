@@ -59,18 +59,18 @@ extension ModelService {
         try .json(encoding: ["jobs": trainer.allJobs()])
     }
 
-    func trainingJob(_ parameters: [String: String]) throws -> HTTPResponse {
+    func trainingJob(_ parameters: RouteParameters) throws -> HTTPResponse {
         let id = parameters["job"] ?? ""
         guard let job = trainer.job(id) else { throw ServiceError.notFound(trainer.notFoundMessage(id)) }
         return try .json(encoding: job)
     }
 
-    func cancelTrainingJob(_ parameters: [String: String]) throws -> HTTPResponse {
+    func cancelTrainingJob(_ parameters: RouteParameters) throws -> HTTPResponse {
         try .json(encoding: try trainer.cancel(parameters["job"] ?? ""))
     }
 
     /// Progress as server-sent events: one `event: job` per update, ending with the final state.
-    func trainingEvents(_ parameters: [String: String]) throws -> HTTPResponse {
+    func trainingEvents(_ parameters: RouteParameters) throws -> HTTPResponse {
         let id = parameters["job"] ?? ""
         guard let updates = trainer.updates(of: id) else { throw ServiceError.notFound(trainer.notFoundMessage(id)) }
         let encoder = JSONEncoder.response

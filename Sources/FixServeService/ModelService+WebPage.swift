@@ -6,7 +6,7 @@ extension ModelService {
         Self.webResponse(WebPage.html, type: "text/html; charset=utf-8")
     }
 
-    func webAsset(_ parameters: [String: String]) throws -> HTTPResponse {
+    func webAsset(_ parameters: RouteParameters) throws -> HTTPResponse {
         switch parameters["asset"] ?? "" {
         case WebPage.stylesheetName: return Self.webResponse(WebPage.stylesheet, type: "text/css; charset=utf-8")
         case WebPage.scriptName: return Self.webResponse(WebPage.script, type: "text/javascript; charset=utf-8")

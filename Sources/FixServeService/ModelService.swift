@@ -15,9 +15,9 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
     /// How a handler answers: once, now or later, from any thread.
     typealias Reply = @Sendable (Result<HTTPResponse, Error>) -> Void
     /// The one shape of every route's handler.
-    typealias Handler = @Sendable (ModelService, HTTPRequest, [String: String], @escaping Reply) -> Void
+    typealias Handler = @Sendable (ModelService, HTTPRequest, RouteParameters, @escaping Reply) -> Void
     /// A handler that answers from its return value.
-    typealias Answer = @Sendable (ModelService, HTTPRequest, [String: String]) throws -> HTTPResponse
+    typealias Answer = @Sendable (ModelService, HTTPRequest, RouteParameters) throws -> HTTPResponse
 
     /// Where a route's handler runs.
     enum Placement {
@@ -40,7 +40,7 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         /// Answers through `reply`, later (once its batch has run).
         case later(Handler)
 
-        func run(_ service: ModelService, _ request: HTTPRequest, _ parameters: [String: String], _ reply: @escaping Reply) {
+        func run(_ service: ModelService, _ request: HTTPRequest, _ parameters: RouteParameters, _ reply: @escaping Reply) {
             switch self {
             case .answer(let answer): reply(Result { try answer(service, request, parameters) })
             case .later(let handler): handler(service, request, parameters, reply)

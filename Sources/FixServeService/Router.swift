@@ -1,12 +1,16 @@
+import Foundation
+
 /// Matches a method and a path against route patterns such as `/v2/models/{name}/versions/{version}/infer`.
 ///
-/// Generic over the handler so that it knows nothing of HTTP types; patterns are split into
-/// segments once, at registration.
+/// Generic over the handler so that it knows nothing of HTTP types. The patterns form a tree of
+/// segments, built once at registration; a path is matched by walking its bytes down that tree,
+/// with no array of pieces, no hashing and no allocation until a route has matched: routing runs
+/// on the connection's thread for every request.
 struct Router<Handler> {
     /// A matched route: its handler and the values of its `{parameters}`.
     struct Match {
         var handler: Handler
-        var parameters: [String: String]
+        var parameters: RouteParameters
     }
 
     /// Why no route matched.
@@ -16,101 +20,134 @@ struct Router<Handler> {
         case methodNotAllowed(allowed: [String])
     }
 
-    private enum Segment: Equatable {
-        case literal(String)
-        case parameter(String)
-    }
-
-    /// The routes, in parallel arrays: the scan reads only methods and segments, and reading
-    /// them from tuples would copy (and retain) every handler on the way.
-    private var methods: [String] = []
-    private var patterns: [[Segment]] = []
-    private var literalCounts: [Int] = []
-    private var handlers: [Handler] = []
-    /// Route indices by their number of segments: a path is compared only with routes of its length.
-    private var bySegmentCount: [Int: [Int]] = [:]
-    /// Routes without parameters by their canonical path ("/v2/health/live"): a probe or a
-    /// metadata poll is found by one lookup instead of a scan of every pattern.
-    private var exact: [String: [Int]] = [:]
-
-    mutating func add(_ method: String, _ pattern: String, _ handler: Handler) {
-        let segments = pattern.split(separator: "/").map { piece -> Segment in
-            piece.hasPrefix("{") && piece.hasSuffix("}") ? .parameter(String(piece.dropFirst().dropLast())) : .literal(String(piece))
-        }
-        let literals = segments.filter { if case .literal = $0 { return true } else { return false } }.count
-        let index = handlers.count
-        if literals == segments.count {
-            exact["/" + segments.map { if case .literal(let text) = $0 { text } else { "" } }.joined(separator: "/"), default: []]
-                .append(index)
-        }
-        bySegmentCount[segments.count, default: []].append(index)
-        methods.append(method)
-        patterns.append(segments)
-        literalCounts.append(literals)
-        handlers.append(handler)
-    }
-
-    func match(method: String, path: String) -> Result<Match, MissError> {
-        // A parameterless route has the most literals of any route its path matches, so it wins
-        // whenever its method does; other cases (wrong method, odd slashes) take the scan.
-        if let candidates = exact[path] {
-            for index in candidates where methods[index] == method || (method == "HEAD" && methods[index] == "GET") {
-                return .success(Match(handler: handlers[index], parameters: [:]))
-            }
-        }
-        let pieces = Self.segments(of: path)
-        var allowed: [String] = []
-        var best: Int?
-        for index in bySegmentCount[pieces.count] ?? [] {
-            var matched = true
-            for position in pieces.indices {
-                // String == Substring compares bytes (memcmp) when both are ASCII; a generic
-                // `elementsEqual` over UTF-8 views steps through them one byte at a time.
-                if case .literal(let text) = patterns[index][position], text != pieces[position] {
-                    matched = false
-                    break
-                }
-            }
-            guard matched else { continue }
-            let routeMethod = methods[index]
-            if routeMethod == method || (method == "HEAD" && routeMethod == "GET") {
-                // A literal segment beats a parameter: /v2/models/stats is not the model "stats".
-                if best.map({ literalCounts[index] > literalCounts[$0] }) ?? true { best = index }
-            } else {
-                allowed.append(routeMethod)
-            }
-        }
-        if let best {
-            // Parameters only for the winner.
-            var parameters: [String: String] = [:]
-            for (segment, piece) in zip(patterns[best], pieces) {
-                guard case .parameter(let name) = segment else { continue }
-                parameters[name] = piece.utf8.contains(UInt8(ascii: "%")) ? String(piece).removingPercentEncoding ?? String(piece) : String(piece)
-            }
-            return .success(Match(handler: handlers[best], parameters: parameters))
-        }
-        return .failure(MissError(miss: allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)))
-    }
-
     struct MissError: Error { var miss: Miss }
 
-    /// The non-empty pieces between slashes; a plain byte scan, several times cheaper than `split`.
-    private static func segments(of path: String) -> [Substring] {
-        var pieces: [Substring] = []
-        pieces.reserveCapacity(8)
-        let bytes = path.utf8
-        var start = bytes.startIndex
-        var index = start
-        while index != bytes.endIndex {
-            if bytes[index] == UInt8(ascii: "/") {
-                if start != index { pieces.append(path[start..<index]) }
-                start = bytes.index(after: index)
+    /// Patterns are at most this many segments deep, so a match keeps its captures on the stack.
+    static var maximumSegments: Int { 8 }
+
+    /// One position in the patterns: where a path goes next from here, and the routes that end here.
+    private struct Node {
+        var literals: [(bytes: [UInt8], node: Int)] = []
+        /// Where any other segment goes.
+        var parameter: Int?
+        var routes: [Int] = []
+    }
+
+    private struct Route {
+        var method: String
+        /// The names of the pattern's parameters, in order.
+        var parameterNames: [String]
+        var handler: Handler
+    }
+
+    private typealias Captures = InlineArray<8, Range<Int>>
+
+    private var nodes = [Node()]
+    private var routes: [Route] = []
+
+    mutating func add(_ method: String, _ pattern: String, _ handler: Handler) {
+        let pieces = pattern.split(separator: "/")
+        precondition(pieces.count <= Self.maximumSegments, "route \(pattern) has more than \(Self.maximumSegments) segments")
+        var node = 0
+        var names: [String] = []
+        for piece in pieces {
+            if piece.hasPrefix("{") && piece.hasSuffix("}") {
+                names.append(String(piece.dropFirst().dropLast()))
+                if nodes[node].parameter == nil { nodes[node].parameter = newNode() }
+                node = nodes[node].parameter!
+            } else {
+                let bytes = Array(piece.utf8)
+                if let next = nodes[node].literals.first(where: { $0.bytes == bytes })?.node {
+                    node = next
+                } else {
+                    let next = newNode()
+                    nodes[node].literals.append((bytes, next))
+                    node = next
+                }
             }
-            index = bytes.index(after: index)
         }
-        if start != bytes.endIndex { pieces.append(path[start...]) }
-        return pieces
+        nodes[node].routes.append(routes.count)
+        routes.append(Route(method: method, parameterNames: names, handler: handler))
+    }
+
+    private mutating func newNode() -> Int {
+        nodes.append(Node())
+        return nodes.count - 1
+    }
+
+    /// The route for `method` and `path`. Empty segments (`//`, a trailing `/`) are skipped; a
+    /// literal segment beats a parameter (`/v2/models/stats` is not the model "stats"), and a
+    /// `HEAD` takes a `GET` route.
+    func match(method: String, path: String) -> Result<Match, MissError> {
+        var path = path
+        return path.withUTF8 { bytes in
+            var captures = Captures(repeating: 0..<0)
+            if let index = find(from: 0, at: 0, in: bytes, method: method, captures: &captures, captured: 0) {
+                let route = routes[index]
+                var parameters = RouteParameters()
+                for (position, name) in route.parameterNames.enumerated() {
+                    parameters.append(name: name, value: Self.decoded(UnsafeBufferPointer(rebasing: bytes[captures[position]])))
+                }
+                return .success(Match(handler: route.handler, parameters: parameters))
+            }
+            var allowed: [String] = []
+            collectMethods(from: 0, at: 0, in: bytes, into: &allowed)
+            return .failure(MissError(miss: allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)))
+        }
+    }
+
+    /// Depth first, literals before the parameter: the first route found has the most literals
+    /// where it parts from the others.
+    private func find(from node: Int, at offset: Int, in bytes: UnsafeBufferPointer<UInt8>, method: String,
+                      captures: inout Captures, captured: Int) -> Int? {
+        guard let segment = Self.segment(after: offset, in: bytes) else {
+            for index in nodes[node].routes where Self.accepts(routes[index].method, for: method) { return index }
+            return nil
+        }
+        for literal in nodes[node].literals where Self.equal(literal.bytes, bytes[segment]) {
+            if let found = find(from: literal.node, at: segment.upperBound, in: bytes, method: method,
+                                captures: &captures, captured: captured) {
+                return found
+            }
+        }
+        guard let next = nodes[node].parameter else { return nil }
+        captures[captured] = segment
+        return find(from: next, at: segment.upperBound, in: bytes, method: method, captures: &captures, captured: captured + 1)
+    }
+
+    /// The methods of every route whose pattern matches the path: the `Allow` of a 405.
+    private func collectMethods(from node: Int, at offset: Int, in bytes: UnsafeBufferPointer<UInt8>, into allowed: inout [String]) {
+        guard let segment = Self.segment(after: offset, in: bytes) else {
+            allowed += nodes[node].routes.map { routes[$0].method }
+            return
+        }
+        for literal in nodes[node].literals where Self.equal(literal.bytes, bytes[segment]) {
+            collectMethods(from: literal.node, at: segment.upperBound, in: bytes, into: &allowed)
+        }
+        if let next = nodes[node].parameter { collectMethods(from: next, at: segment.upperBound, in: bytes, into: &allowed) }
+    }
+
+    /// The next non-empty piece between slashes at or after `offset`, or nil at the end.
+    private static func segment(after offset: Int, in bytes: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
+        var start = offset
+        while start < bytes.count && bytes[start] == UInt8(ascii: "/") { start += 1 }
+        guard start < bytes.count else { return nil }
+        var end = start + 1
+        while end < bytes.count && bytes[end] != UInt8(ascii: "/") { end += 1 }
+        return start..<end
+    }
+
+    private static func equal(_ literal: [UInt8], _ piece: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+        literal.count == piece.count && literal.withUnsafeBufferPointer { memcmp($0.baseAddress!, piece.base.baseAddress! + piece.startIndex, piece.count) == 0 }
+    }
+
+    private static func accepts(_ routeMethod: String, for method: String) -> Bool {
+        routeMethod == method || (method == "HEAD" && routeMethod == "GET")
+    }
+
+    /// A parameter's text, percent-decoded when it has escapes (and kept as sent when they are malformed).
+    private static func decoded(_ piece: UnsafeBufferPointer<UInt8>) -> String {
+        let text = String(decoding: piece, as: UTF8.self)
+        return piece.contains(UInt8(ascii: "%")) ? text.removingPercentEncoding ?? text : text
     }
 }
-
-import Foundation

@@ -59,40 +59,48 @@ public final class AccessLog: @unchecked Sendable {
         var time = timespec()
         clock_gettime(CLOCK_REALTIME, &time)
         let second = Int(time.tv_sec), millisecond = Int(time.tv_nsec) / 1_000_000
-        state.withLock { state in
-            // Method and path are bounded by the header limits; 160 bytes cover the rest.
-            guard state.pending.count + method.utf8.count + path.utf8.count + remote.utf8.count + 160 <= capacity else {
-                state.dropped += 1
-                return
-            }
-            if state.second != second { state.prefix = Self.timestamp(second); state.second = second }
-            var line = state.pending
-            state.pending = []
-            line.append(contentsOf: state.prefix)
-            line.append(UInt8(ascii: "."))
-            Self.appendDigits(millisecond, width: 3, to: &line)
-            line.append(contentsOf: "Z info fixserve : ".utf8)
-            line.append(contentsOf: method.utf8)
-            line.append(UInt8(ascii: " "))
-            line.append(contentsOf: path.utf8)
-            line.append(UInt8(ascii: " "))
-            Self.appendDigits(status, width: 1, to: &line)
-            line.append(contentsOf: " bytes=".utf8)
-            Self.appendDigits(bytes, width: 1, to: &line)
-            line.append(contentsOf: " duration_ms=".utf8)
+        // Method and path are bounded by the header limits; 160 bytes cover the rest. The line is
+        // formatted on the stack, outside the lock, so the lock is held for one copy only.
+        let bound = method.utf8.count + path.utf8.count + remote.utf8.count + 160
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { buffer in
+            var line = LineFormatter(buffer)
+            // The second's "YYYY-MM-DDTHH:MM:SS", shared by the lines of a second, goes in under the lock.
+            line.put(UInt8(ascii: "."))
+            line.put(millisecond, width: 3)
+            line.put("Z info fixserve : ")
+            line.put(method)
+            line.put(UInt8(ascii: " "))
+            line.put(path)
+            line.put(UInt8(ascii: " "))
+            line.put(status)
+            line.put(" bytes=")
+            line.put(bytes)
+            line.put(" duration_ms=")
             let micro = Int(nanoseconds / 1000)
-            Self.appendDigits(micro / 1000, width: 1, to: &line)
-            line.append(UInt8(ascii: "."))
-            Self.appendDigits(micro % 1000, width: 3, to: &line)
-            line.append(contentsOf: " protocol=".utf8)
-            line.append(contentsOf: version.rawValue.utf8)
-            line.append(contentsOf: " remote=".utf8)
-            line.append(contentsOf: remote.utf8)
-            line.append(UInt8(ascii: "\n"))
-            state.pending = line
-            state.pendingLines += 1
+            line.put(micro / 1000)
+            line.put(UInt8(ascii: "."))
+            line.put(micro % 1000, width: 3)
+            line.put(" protocol=")
+            line.put(version.rawValue)
+            line.put(" remote=")
+            line.put(remote)
+            line.put(UInt8(ascii: "\n"))
+            let formatted = UnsafeBufferPointer(rebasing: buffer[..<line.count])
+            state.withLock { state in
+                guard state.pending.count + Self.timestampLength + formatted.count <= capacity else {
+                    state.dropped += 1
+                    return
+                }
+                if state.second != second { state.prefix = Self.timestamp(second); state.second = second }
+                if state.pending.capacity == 0 { state.pending.reserveCapacity(min(capacity, 64 << 10)) }
+                state.pending.append(contentsOf: state.prefix)
+                state.pending.append(contentsOf: formatted)
+                state.pendingLines += 1
+            }
         }
     }
+
+    private static var timestampLength: Int { 19 }
 
     /// Writes what is buffered now. The timer calls it; tests and shutdown may too.
     public func flush() {
@@ -150,5 +158,40 @@ public final class AccessLog: @unchecked Sendable {
             while count < width && count < 20 { d[count] = UInt8(ascii: "0"); count += 1 }
             for i in stride(from: count - 1, through: 0, by: -1) { bytes.append(d[i]) }
         }
+    }
+}
+
+/// Writes a line into a buffer sized for it in advance: bytes, text and decimal numbers.
+private struct LineFormatter {
+    private let buffer: UnsafeMutableBufferPointer<UInt8>
+    private(set) var count = 0
+
+    init(_ buffer: UnsafeMutableBufferPointer<UInt8>) { self.buffer = buffer }
+
+    mutating func put(_ byte: UInt8) {
+        buffer[count] = byte
+        count += 1
+    }
+
+    mutating func put(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes in
+            guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+            (buffer.baseAddress! + count).update(from: source, count: bytes.count)
+            count += bytes.count
+        }
+    }
+
+    /// The decimal digits of a non-negative `value`, zero-padded to `width`.
+    mutating func put(_ value: Int, width: Int = 1) {
+        var digits = 1, rest = max(0, value)
+        while rest >= 10 { rest /= 10; digits += 1 }
+        let length = max(digits, width)
+        rest = max(0, value)
+        for position in stride(from: count + length - 1, through: count, by: -1) {
+            buffer[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+        }
+        count += length
     }
 }

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// A directory of models, `root/<name>/<version>/`, scanned, validated, loaded and kept current.
 ///
@@ -26,9 +27,10 @@ public final class ModelRepository<Runtime>: @unchecked Sendable {
     private let scanLock = NSLock()
     private let stateLock = NSLock()
     private var records: [String: ModelRecord<Runtime>] = [:] {
-        didSet { changes &+= 1 }
+        didSet { changes.add(1, ordering: .releasing) }
     }
-    private var changes: UInt64 = 0
+    /// Counts changes to `records`; read without the lock, by every metadata request.
+    private let changes = Atomic<UInt64>(0)
     private var timer: DispatchSourceTimer?
     private let pollQueue = DispatchQueue(label: "fixserve.model-repository.poll", qos: .utility)
 
@@ -46,11 +48,7 @@ public final class ModelRepository<Runtime>: @unchecked Sendable {
 
     /// Grows with every change to what the repository publishes (a version loading, served or
     /// gone): whoever caches what it derived from `status` or `snapshot` knows when to redo it.
-    public var generation: UInt64 {
-        stateLock.lock()
-        defer { stateLock.unlock() }
-        return changes
-    }
+    public var generation: UInt64 { changes.load(ordering: .acquiring) }
 
     /// The served version `version` of model `name`, or its highest served version when nil.
     /// Keep the returned snapshot for the whole request.

@@ -42,4 +42,15 @@ import Testing
         guard case .failure(let deeper) = r.match(method: "GET", path: "/v1/m/versions") else { Issue.record("matched"); return }
         #expect(deeper.miss == .notFound)
     }
+
+    @Test func aLiteralThatLeadsNowhereGivesWayToTheParameter() throws {
+        var r = router()
+        r.add("GET", "/v2/models/{model}/ready", "ready")
+        // "stats" is a literal child of /v2/models, but /v2/models/stats/ready only exists as a model named "stats".
+        let ready = try r.match(method: "GET", path: "/v2/models/stats/ready").get()
+        #expect(ready.handler == "ready" && ready.parameters == ["model": "stats"])
+        let bad = try r.match(method: "GET", path: "/v2/models/100%zz").get()
+        #expect(bad.handler == "model" && bad.parameters["model"] == "100%zz")
+        #expect(bad.parameters["version"] == nil)
+    }
 }
