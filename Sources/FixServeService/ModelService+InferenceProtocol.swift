@@ -53,18 +53,19 @@ extension ModelService {
     }
 
     /// The model's metadata, made once per repository change: clients poll it.
-    func modelMetadata(_ parameters: RouteParameters) throws -> HTTPResponse {
+    func modelMetadata(_ parameters: RouteParameters, loop: Int) throws -> HTTPResponse {
         let generation = repository.generation
+        let cache = metadataCaches[loop % metadataCaches.count]
         // The usual form, without a version, is answered from the cache before any other lookup.
         if parameters["version"] == nil, let name = parameters["model"],
-           let cached = metadataCache.withLock({ $0[name] }), cached.generation == generation {
-            return cached.response
+           let cached = cache.response(for: name, generation: generation) {
+            return cached
         }
         let model = try served(parameters)
         // Keyed by the version served, not the text asked for: "1" and "01" share an entry, so
         // the cache holds at most one entry per served version and model.
         let key = parameters["version"] == nil ? model.name : "\(model.name)/\(model.version)"
-        if let cached = metadataCache.withLock({ $0[key] }), cached.generation == generation { return cached.response }
+        if let cached = cache.response(for: key, generation: generation) { return cached }
         let shape = model.manifest.input.shape
         let classes = model.manifest.head.classes
         let versions = repository.status(of: model.name)?.versions.filter { $0.state == .ready }.map { "\"\($0.version)\"" } ?? []
@@ -76,11 +77,7 @@ extension ModelService {
             + "{\"datatype\":\"FP32\",\"name\":\"probabilities\",\"shape\":[-1,\(classes)]}],"
             + "\"platform\":\"fixserve\",\"versions\":[\(versions.joined(separator: ","))]}"
         let response = HTTPResponse(status: 200, headers: ["content-type": "application/json"], body: .bytes(Array(body.utf8)))
-        metadataCache.withLock { cache in
-            // Entries of models and versions no longer served go with the first change after them.
-            if cache.values.contains(where: { $0.generation != generation }) { cache = cache.filter { $0.value.generation == generation } }
-            cache[key] = (generation, response)
-        }
+        cache.store(response, for: key, generation: generation)
         return response
     }
 
@@ -251,3 +248,4 @@ extension ModelService {
         }
     }
 }
+

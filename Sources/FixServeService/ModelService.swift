@@ -65,8 +65,9 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
     /// Where `.background` routes run.
     let backgroundQueue = DispatchQueue(label: "fixserve.service.background", qos: .utility, attributes: .concurrent)
     private var router = Router<Route>()
-    /// `GET /v2/models/{model}` answers by model (and version), valid for one repository generation.
-    let metadataCache = Mutex<[String: (generation: UInt64, response: HTTPResponse)]>([:])
+    /// `GET /v2/models/{model}` answers by model (and version), valid for one repository
+    /// generation; one cache per event loop, so a metadata poll takes no lock another core holds.
+    let metadataCaches = (0..<HTTPServer.eventLoopCount).map { _ in MetadataCache() }
     /// Requests no route matched (404, 405).
     private let unmatchedMetrics: RouteMetrics
     private let inFlight = ManagedCounter()
@@ -115,8 +116,8 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         add("GET", "/v2", { s, _, _ in try s.serverMetadata() })
         add("GET", "/v2/health/live", { _, _, _ in ModelService.liveResponse })
         add("GET", "/v2/health/ready", { s, _, _ in try s.readiness() })
-        add("GET", "/v2/models/{model}", { s, _, p in try s.modelMetadata(p) })
-        add("GET", "/v2/models/{model}/versions/{version}", { s, _, p in try s.modelMetadata(p) })
+        add("GET", "/v2/models/{model}", { s, r, p in try s.modelMetadata(p, loop: r.eventLoop) })
+        add("GET", "/v2/models/{model}/versions/{version}", { s, r, p in try s.modelMetadata(p, loop: r.eventLoop) })
         add("GET", "/v2/models/{model}/ready", { s, _, p in try s.modelReady(p) })
         add("GET", "/v2/models/{model}/versions/{version}/ready", { s, _, p in try s.modelReady(p) })
         add("GET", "/v2/models/{model}/config", on: .background, { s, _, p in try s.modelConfig(p) })

@@ -27,6 +27,8 @@ final class EventLoop: @unchecked Sendable {
         var writable: Bool
     }
 
+    /// The loop's place among the server's loops, 0 ..< `HTTPServer.eventLoopCount`.
+    let index: Int
     /// The serial queue every connection of this loop runs on.
     let queue: DispatchQueue
     /// Runs responders on `queue` (see `HTTPServerConfiguration.responderPlacement`).
@@ -48,7 +50,8 @@ final class EventLoop: @unchecked Sendable {
     private static let key = DispatchSpecificKey<ObjectIdentifier>()
 
     /// - Parameter tick: seconds between timeout checks of the loop's connections.
-    init(label: String, tick: Double) {
+    init(index: Int, label: String, tick: Double) {
+        self.index = index
         queue = DispatchQueue(label: label, qos: .userInitiated)
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         precondition(epoll >= 0, "epoll_create1 failed: errno \(errno)")

@@ -34,6 +34,10 @@ public struct HTTPRequest: Sendable {
     public var version: HTTPVersion
     /// The peer's address, `ip:port` (IPv6 as `[ip]:port`).
     public var remoteAddress: String
+    /// The event loop the request arrived on, `0 ..< HTTPServer.eventLoopCount`. A responder
+    /// that answers on the connection's queue can keep state per loop that only one thread
+    /// touches at a time: no lock shared between the cores on its path.
+    public var eventLoop = 0
 
     public init(method: String, target: String, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = [],
                 version: HTTPVersion = .http1_1, remoteAddress: String = "") {

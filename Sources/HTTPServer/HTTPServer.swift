@@ -9,6 +9,9 @@ import TLS
 /// Sockets are non-blocking and driven by Dispatch sources; each connection has a serial queue
 /// and no thread of its own.
 public final class HTTPServer: @unchecked Sendable {
+    /// How many event loops a server runs: one per online core.
+    public static let eventLoopCount = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+
     private let context: ServerContext
     private let lock = NSLock()
     private let acceptQueue = DispatchQueue(label: "fixserve.http.accept")

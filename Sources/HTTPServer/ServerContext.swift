@@ -28,8 +28,8 @@ final class ServerContext: @unchecked Sendable {
         let limits = configuration.limits
         // A quarter of the shortest timeout, so none is overshot by much.
         let tick = max(0.05, min(limits.idleTimeout, limits.headerReadTimeout, Connection.lingerSeconds) / 4)
-        loops = (0..<max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))).map {
-            EventLoop(label: "fixserve.http.loop.\($0)", tick: tick)
+        loops = (0..<HTTPServer.eventLoopCount).map {
+            EventLoop(index: $0, label: "fixserve.http.loop.\($0)", tick: tick)
         }
     }
 
@@ -46,6 +46,8 @@ final class ServerContext: @unchecked Sendable {
                                               token: Receiver.Token) {
         let promise = ReceiverPromise(connection: connection, placement: configuration.responderPlacement,
                                       receiver: receiver, token: token)
+        var request = request
+        request.eventLoop = connection.loop.index
         responder.respond(to: request, promise: promise)
     }
 
