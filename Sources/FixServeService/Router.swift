@@ -27,7 +27,8 @@ struct Router<Handler> {
 
     /// One position in the patterns: where a path goes next from here, and the routes that end here.
     private struct Node {
-        var literals: [(bytes: [UInt8], node: Int)] = []
+        /// Each literal's place in `literalBytes` and the node it leads to.
+        var literals: [(start: Int, count: Int, node: Int)] = []
         /// Where any other segment goes.
         var parameter: Int?
         var routes: [Int] = []
@@ -44,6 +45,8 @@ struct Router<Handler> {
 
     private var nodes = [Node()]
     private var routes: [Route] = []
+    /// Every literal segment's bytes, end to end: comparing against them touches no reference count.
+    private var literalBytes: [UInt8] = []
 
     mutating func add(_ method: String, _ pattern: String, _ handler: Handler) {
         let pieces = pattern.split(separator: "/")
@@ -57,11 +60,12 @@ struct Router<Handler> {
                 node = nodes[node].parameter!
             } else {
                 let bytes = Array(piece.utf8)
-                if let next = nodes[node].literals.first(where: { $0.bytes == bytes })?.node {
+                if let next = nodes[node].literals.first(where: { literalBytes[$0.start..<$0.start + $0.count].elementsEqual(bytes) })?.node {
                     node = next
                 } else {
                     let next = newNode()
-                    nodes[node].literals.append((bytes, next))
+                    nodes[node].literals.append((literalBytes.count, bytes.count, next))
+                    literalBytes += bytes
                     node = next
                 }
             }
@@ -104,7 +108,7 @@ struct Router<Handler> {
             for index in nodes[node].routes where Self.accepts(routes[index].method, for: method) { return index }
             return nil
         }
-        for literal in nodes[node].literals where Self.equal(literal.bytes, bytes[segment]) {
+        for literal in nodes[node].literals where equal(literal, bytes[segment]) {
             if let found = find(from: literal.node, at: segment.upperBound, in: bytes, method: method,
                                 captures: &captures, captured: captured) {
                 return found
@@ -121,7 +125,7 @@ struct Router<Handler> {
             allowed += nodes[node].routes.map { routes[$0].method }
             return
         }
-        for literal in nodes[node].literals where Self.equal(literal.bytes, bytes[segment]) {
+        for literal in nodes[node].literals where equal(literal, bytes[segment]) {
             collectMethods(from: literal.node, at: segment.upperBound, in: bytes, into: &allowed)
         }
         if let next = nodes[node].parameter { collectMethods(from: next, at: segment.upperBound, in: bytes, into: &allowed) }
@@ -137,8 +141,10 @@ struct Router<Handler> {
         return start..<end
     }
 
-    private static func equal(_ literal: [UInt8], _ piece: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
-        literal.count == piece.count && literal.withUnsafeBufferPointer { memcmp($0.baseAddress!, piece.base.baseAddress! + piece.startIndex, piece.count) == 0 }
+    private func equal(_ literal: (start: Int, count: Int, node: Int), _ piece: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+        literal.count == piece.count && literalBytes.withUnsafeBufferPointer {
+            memcmp($0.baseAddress! + literal.start, piece.base.baseAddress! + piece.startIndex, piece.count) == 0
+        }
     }
 
     private static func accepts(_ routeMethod: String, for method: String) -> Bool {
