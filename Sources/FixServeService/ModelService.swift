@@ -160,7 +160,7 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         case .success(let match):
             let route = match.handler
             if let denial = accessPolicy.denial(for: request, route: route.metrics.pattern) {
-                promise.fulfil(finished(denial, route: route.metrics, started: started))
+                promise.fulfilInline(finished(denial, route: route.metrics, started: started))
                 return
             }
             let parameters = match.parameters
@@ -172,7 +172,7 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
                 } catch {
                     response = Self.errorResponse(for: error, logger: logger, request: request)
                 }
-                promise.fulfil(finished(response, route: route.metrics, started: started))
+                promise.fulfilInline(finished(response, route: route.metrics, started: started))
                 return
             }
             inFlight.add(1)
@@ -191,7 +191,7 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
             case .background: backgroundQueue.async { route.work.run(self, request, parameters, reply) }
             }
         case .failure(let miss):
-            promise.fulfil(finished(Self.response(for: miss.miss, request), route: unmatchedMetrics, started: started))
+            promise.fulfilInline(finished(Self.response(for: miss.miss, request), route: unmatchedMetrics, started: started))
         }
     }
 

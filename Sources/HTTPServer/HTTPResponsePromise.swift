@@ -37,6 +37,15 @@ public class HTTPResponsePromise: @unchecked Sendable {
         }
     }
 
+    /// Hands `response` to the connection at once, for a responder that answers before
+    /// `respond(to:promise:)` returns: it is on the connection's queue by contract, so the
+    /// queue check `fulfil` makes is left to debug builds.
+    public func fulfilInline(_ response: HTTPResponse) {
+        assert(isOnConnectionQueue, "fulfilInline called off the connection's queue")
+        guard !fulfilled.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        deliver(response)
+    }
+
     /// Fulfils the promise with what `body` returns, in a task: started at once on the
     /// connection's queue (a body that never suspends answers with no task switch; after a
     /// suspension it resumes there), or on the concurrency pool, as the configuration's
