@@ -30,14 +30,14 @@ extension ModelService {
         let started = DispatchTime.now()
         let statistics = model.runtime.statistics
         let preprocessor = model.runtime.preprocessor
-        let labels = model.manifest.labels
+        let labels = model.runtime.labelLiterals
         model.runtime.infer(rows: 1, placement: .callerWhenIdle, write: { row in
             try preprocessor.write(encodedImage: try source.imageBytes(), into: row)
         }) { result in
             switch result {
             case .success(let answer):
                 statistics.recordSuccess(totalNanoseconds: started.nanoseconds(), preprocessingNanoseconds: answer.preparationNanoseconds)
-                completion(.success(HTTPResponse(status: 200, headers: ["content-type": "application/json"],
+                completion(.success(HTTPResponse(status: 200, headers: Self.jsonHeaders,
                                                  body: .bytes(Self.topClassesJSON(logits: answer.row(0), labels: labels)))))
             case .failure(let error):
                 statistics.recordFailure(totalNanoseconds: started.nanoseconds())
@@ -46,22 +46,32 @@ extension ModelService {
         }
     }
 
+    /// The headers of every JSON answer: shared, so an answer allocates none of its own.
+    static let jsonHeaders: HTTPHeaders = ["content-type": "application/json"]
+
     /// `{label: probability, …}` for the 5 most probable classes, keys in descending probability
-    /// as TorchServe's image classifier prints them; written straight into bytes, as it runs
-    /// once per answered image.
-    static func topClassesJSON(logits: UnsafeBufferPointer<Float>, labels: [String], count: Int = 5) -> [UInt8] {
-        var probabilities = [Float](repeating: 0, count: logits.count)
-        probabilities.withUnsafeMutableBufferPointer { _ = Softmax.probabilities(logits, into: $0) }
-        var body: [UInt8] = [UInt8(ascii: "{")]
-        body.reserveCapacity(32 * count)
-        for (rank, index) in TopK.indices(of: probabilities, count: count).enumerated() {
-            if rank > 0 { body.append(UInt8(ascii: ",")) }
-            body.append(contentsOf: JSONString.literal(labels[index]).utf8)
-            body.append(UInt8(ascii: ":"))
-            body.append(contentsOf: JSONText.number(probabilities[index]).utf8)
+    /// as TorchServe's image classifier prints them; `labels` are the labels as JSON string
+    /// literals. Written straight into bytes, with the probabilities and the ranking on the
+    /// stack, as it runs once per answered image: the body is its one allocation.
+    static func topClassesJSON(logits: UnsafeBufferPointer<Float>, labels: [[UInt8]], count: Int = 5) -> [UInt8] {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: logits.count) { probabilities in
+            _ = Softmax.probabilities(logits, into: probabilities)
+            return withUnsafeTemporaryAllocation(of: Int.self, capacity: max(1, min(count, logits.count))) { ranking in
+                let ranked = TopK.indices(of: UnsafeBufferPointer(probabilities), into: ranking)
+                var body: [UInt8] = []
+                // 16 bytes cover a probability's digits and the punctuation around it.
+                body.reserveCapacity(2 + (0..<ranked).reduce(0) { $0 + labels[ranking[$1]].count + 16 })
+                body.append(UInt8(ascii: "{"))
+                for rank in 0..<ranked {
+                    if rank > 0 { body.append(UInt8(ascii: ",")) }
+                    body.append(contentsOf: labels[ranking[rank]])
+                    body.append(UInt8(ascii: ":"))
+                    body.append(contentsOf: JSONText.number(probabilities[ranking[rank]]).utf8)
+                }
+                body.append(UInt8(ascii: "}"))
+                return body
+            }
         }
-        body.append(UInt8(ascii: "}"))
-        return body
     }
 
     /// The media type of a content-type value, lowercased: what comes before any `;`, without spaces.

@@ -21,6 +21,8 @@ public final class ServedModel: @unchecked Sendable {
     /// Counters for the statistics extension.
     public let statistics = ModelStatistics()
     public var labels: [String] { manifest.labels }
+    /// Each label as a JSON string literal, quotes included: a prediction's answer copies them.
+    let labelLiterals: [[UInt8]]
     public var classes: Int { manifest.head.classes }
     /// One engine per instance; the batcher never runs two batches on one, and owns their buffers.
     private let engines: [InferenceEngine]
@@ -42,6 +44,7 @@ public final class ServedModel: @unchecked Sendable {
             try InferenceEngine(network: network, maxBatchSize: settings.maxBatchSize, workers: workers)
         }
         self.manifest = stored.manifest
+        self.labelLiterals = stored.manifest.labels.map { Array(JSONString.literal($0).utf8) }
         self.parameterCount = network.parameterCount
         self.coherence = network.head.coherence
         self.alpha = stored.manifest.head.kind == .learned ? nil

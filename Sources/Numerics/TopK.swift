@@ -8,20 +8,33 @@ public enum TopK {
     public static func indices(of row: UnsafeBufferPointer<Float>, count k: Int) -> [Int] {
         let k = min(k, row.count)
         guard k > 0 else { return [] }
-        var best: [Int] = []
-        best.reserveCapacity(k)
+        return [Int](unsafeUninitializedCapacity: k) { buffer, initialized in
+            initialized = indices(of: row, into: buffer)
+        }
+    }
+
+    /// Writes the offsets of the `best.count` largest values of `row` into `best`, largest
+    /// first, and returns how many it wrote (fewer when the row is shorter): for callers that
+    /// keep the list on the stack.
+    public static func indices(of row: UnsafeBufferPointer<Float>, into best: UnsafeMutableBufferPointer<Int>) -> Int {
+        let k = min(best.count, row.count)
+        var count = 0
         for index in row.indices {
             let value = row[index]
-            if best.count == k {
+            if count == k {
                 // Strictly greater: a later equal value never displaces an earlier one.
-                guard value > row[best[k - 1]] else { continue }
-                best.removeLast()
+                guard k > 0, value > row[best[k - 1]] else { continue }
+                count -= 1
             }
-            var slot = best.count
-            while slot > 0, value > row[best[slot - 1]] { slot -= 1 }
-            best.insert(index, at: slot)
+            var slot = count
+            while slot > 0, value > row[best[slot - 1]] {
+                best[slot] = best[slot - 1]
+                slot -= 1
+            }
+            best[slot] = index
+            count += 1
         }
-        return best
+        return count
     }
 
     /// The indices of the `k` largest values of `row`, largest first (ties: lower index first).

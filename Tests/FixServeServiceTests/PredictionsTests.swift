@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import FixServeService
+import ModelStore
 import Numerics
 
 /// The TorchServe-style predictions body and the content types it accepts.
@@ -8,7 +9,8 @@ import Numerics
     @Test func answersTheTopFiveAsTorchServeDoes() throws {
         let labels = ["zero", "one", "two \"quoted\"", "three", "four", "five", "six"]
         let logits: [Float] = [0.5, 3, 1, -2, 2, 0, 1]
-        let body = logits.withUnsafeBufferPointer { ModelService.topClassesJSON(logits: $0, labels: labels) }
+        let literals = labels.map { Array(JSONString.literal($0).utf8) }
+        let body = logits.withUnsafeBufferPointer { ModelService.topClassesJSON(logits: $0, labels: literals) }
         let object = try #require(try JSONSerialization.jsonObject(with: Data(body)) as? [String: Double])
         #expect(Set(object.keys) == ["one", "four", "two \"quoted\"", "six", "zero"])
         let probabilities = Softmax.probabilities(logits)
