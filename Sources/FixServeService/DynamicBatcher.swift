@@ -86,7 +86,16 @@ public final class DynamicBatcher: @unchecked Sendable {
         /// On the submitting thread whenever an instance is idle; the submitter already runs on
         /// the compute queue.
         case caller
+        /// On `queue`, the submitter's own serial queue (a connection's loop), after the work it
+        /// runs now: the batch gathers every request that arrived in the same wake-up and runs
+        /// with no hand-off to another thread and back. Only while a batch stays within
+        /// `loopBudgetSeconds` (measured as the model runs); slower models, and batches with a
+        /// queue delay to wait for, go to the compute queue.
+        case afterCurrentWork(DispatchQueue)
     }
+
+    /// The longest a batch may hold a connection's loop (and every connection on it).
+    public static let loopBudgetSeconds = 0.002
 
     private struct Pending {
         var rows: Int
@@ -116,6 +125,11 @@ public final class DynamicBatcher: @unchecked Sendable {
     /// Instances not computing a batch.
     private var idleInstances: [Int]
     private var flushScheduled = false
+    /// A drain is queued on some connection's loop; it takes what is pending when it runs.
+    private var drainScheduled = false
+    /// Seconds one row takes to write and compute, a moving average over batches; nil until
+    /// the first batch has run.
+    private var secondsPerRow: Double?
     private var closed = false
 
     /// - Parameters:
@@ -205,7 +219,14 @@ public final class DynamicBatcher: @unchecked Sendable {
         pending.append(request)
         pendingRows += request.rows
         var batch: Batch?
-        if idleInstances.isEmpty {
+        var drainQueue: DispatchQueue?
+        if case .afterCurrentWork(let queue) = placement, settings.maxQueueDelayMicroseconds == 0, loopRows > 0 {
+            // A running batch's end takes what is pending; otherwise one drain on this loop does.
+            if !idleInstances.isEmpty && !drainScheduled {
+                drainScheduled = true
+                drainQueue = queue
+            }
+        } else if idleInstances.isEmpty {
             // A running batch's completion forms the next one.
         } else if pendingRows >= settings.maxBatchSize || settings.maxQueueDelayMicroseconds == 0 {
             batch = takeBatch()
@@ -214,12 +235,46 @@ public final class DynamicBatcher: @unchecked Sendable {
             timers.asyncAfter(deadline: .now() + .microseconds(settings.maxQueueDelayMicroseconds)) { self.flush() }
         }
         lock.unlock()
+        if let drainQueue { drainQueue.async { self.drain(on: drainQueue) } }
         guard let batch else { return }
         switch placement {
         case .caller: run(batch)
         case .callerWhenIdle where idle: runOnce(batch)
         default: computeQueue.async { self.run(batch) }
         }
+    }
+
+    /// The most rows a batch on a connection's loop may take: as many as fit the loop budget,
+    /// 0 when even one row would not (or the model has not run yet). Called under the lock.
+    private var loopRows: Int {
+        guard let secondsPerRow else { return 0 }
+        return min(settings.maxBatchSize, Int(Self.loopBudgetSeconds / max(secondsPerRow, 1e-9)))
+    }
+
+    /// Runs one batch of what is pending on this thread (a connection's loop), then queues the
+    /// next drain behind whatever the loop has waiting (its sockets come first), or hands the
+    /// rest to the compute queue when batches no longer fit the loop.
+    private func drain(on queue: DispatchQueue) {
+        let batch: Batch? = lock.withLock {
+            drainScheduled = false
+            guard !idleInstances.isEmpty, !pending.isEmpty, loopRows > 0 else { return nil }
+            return takeBatch(maxRows: loopRows)
+        }
+        guard let batch else { return }
+        execute(batch)
+        var again = false
+        let next: Batch? = lock.withLock {
+            idleInstances.append(batch.instance)
+            guard !pending.isEmpty, !drainScheduled else { return nil }
+            if loopRows > 0 {
+                drainScheduled = true
+                again = true
+                return nil
+            }
+            return takeBatch()
+        }
+        if again { queue.async { self.drain(on: queue) } }
+        if let next { computeQueue.async { self.run(next) } }
     }
 
     private func flush() {
@@ -236,11 +291,13 @@ public final class DynamicBatcher: @unchecked Sendable {
         var started: DispatchTime
     }
 
-    /// The oldest whole requests that fit one batch, on an idle instance. Called under the lock.
-    private func takeBatch() -> Batch {
+    /// The oldest whole requests that fit one batch (at most `maxRows` rows, but at least the
+    /// first request), on an idle instance. Called under the lock.
+    private func takeBatch(maxRows: Int? = nil) -> Batch {
+        let limit = min(settings.maxBatchSize, maxRows ?? settings.maxBatchSize)
         var count = 0
         var rows = 0
-        while count < pending.count, rows + pending[count].rows <= settings.maxBatchSize {
+        while count < pending.count, rows + pending[count].rows <= limit || count == 0 {
             rows += pending[count].rows
             count += 1
         }
@@ -298,6 +355,8 @@ public final class DynamicBatcher: @unchecked Sendable {
             try compute(UnsafeBufferPointer(rebasing: input[0..<rows * rowSize]), rows,
                         UnsafeMutableBufferPointer(rebasing: output[0..<rows * resultSize]), batch.instance)
         }
+        let perRow = Double(batch.started.nanoseconds()) / 1e9 / Double(rows)
+        lock.withLock { secondsPerRow = secondsPerRow.map { 0.8 * $0 + 0.2 * perRow } ?? perRow }
         // Recorded before anyone is answered: a client that reads the statistics right after its
         // answer must find its batch counted.
         onBatch(BatchReport(

@@ -18,7 +18,7 @@ extension ModelService {
     /// media type. The image is found in a form, decoded and normalised straight into the
     /// batch's input when its batch is taken; `completion` gets the response from the thread
     /// that ran the batch (the caller's own when the server was idle), or the error at once.
-    func predict(_ request: HTTPRequest, _ parameters: RouteParameters,
+    func predict(_ request: HTTPRequest, _ parameters: RouteParameters, queue: DispatchQueue,
                  completion: @escaping @Sendable (Result<HTTPResponse, Error>) -> Void) {
         let model: LoadedModel<ServedModel>, source: ImageSource
         do {
@@ -31,7 +31,7 @@ extension ModelService {
         let statistics = model.runtime.statistics
         let preprocessor = model.runtime.preprocessor
         let labels = model.runtime.labelLiterals
-        model.runtime.infer(rows: 1, placement: .callerWhenIdle, write: { row in
+        model.runtime.infer(rows: 1, placement: .afterCurrentWork(queue), write: { row in
             try preprocessor.write(encodedImage: try source.imageBytes(), into: row)
         }) { result in
             switch result {

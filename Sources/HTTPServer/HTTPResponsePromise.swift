@@ -23,6 +23,11 @@ public class HTTPResponsePromise: @unchecked Sendable {
         preconditionFailure("a promise is made as a ReceiverPromise")
     }
 
+    /// The serial queue the connection runs on. Work queued there runs on the connection's
+    /// loop after what the loop runs now, with no other thread woken, and holds every
+    /// connection of the loop while it runs: keep it to a few milliseconds.
+    public var connectionQueue: DispatchQueue { connection.queue }
+
     private var isOnConnectionQueue: Bool {
         connection.loop.isCurrent
     }

@@ -158,6 +158,55 @@ extension DynamicBatcher {
         #expect(ran.first.map { pthread_equal($0, threads.caller!) != 0 } == true, "the idle batch left the caller's thread")
         #expect(ran.last.map { pthread_equal($0, threads.caller!) == 0 } == true, "a .computeQueue batch ran on the caller's thread")
     }
+
+    /// `.afterCurrentWork(queue)` gathers what a loop submits in one block into one batch that
+    /// runs on that queue once the block is done, once the batcher has measured a batch that
+    /// fits the loop's budget; a model too slow for the budget keeps to the compute queue.
+    @Test func requestsOfOneLoopWakeUpShareABatchOnThatLoop() async throws {
+        let loop = DispatchQueue(label: "test.loop")
+        let onLoop = DispatchSpecificKey<Bool>()
+        loop.setSpecific(key: onLoop, value: true)
+        let places = Places()
+        let sizes = BatchSizes()
+        let batcher = makeBatcher(.init(maxBatchSize: 16, maxQueueDelayMicroseconds: 0, maxQueueSize: 64),
+                                  queue: DispatchQueue(label: "test.compute.loop"), sizes: sizes,
+                                  before: { _, _ in places.record(DispatchQueue.getSpecific(key: onLoop) == true) })
+        let answers = Answers()
+        // Nothing measured yet: the first batch runs on the compute queue.
+        batcher.submit([0], placement: .afterCurrentWork(loop)) { answers.record(0, $0) }
+        try #require(await eventually { answers.count == 1 }, "the first request was not answered")
+        loop.async {
+            for i in 1...5 { batcher.submit([i], placement: .afterCurrentWork(loop)) { answers.record(i, $0) } }
+            // Nothing runs while the loop is busy: the batch waits for the end of this block.
+            places.record(marker: true)
+        }
+        try #require(await eventually { answers.count == 6 }, "\(answers.count) of 6 requests answered")
+        for i in 0...5 { #expect(answers.value(i) == [i], "request \(i)") }
+        #expect(sizes.values == [1, 5], "batches: \(sizes.values)")
+        #expect(places.values == ["compute", "marker", "loop"], "ran on: \(places.values)")
+
+        let slow = makeBatcher(.init(maxBatchSize: 16, maxQueueDelayMicroseconds: 0, maxQueueSize: 64),
+                               queue: DispatchQueue(label: "test.compute.slow"),
+                               before: { _, _ in
+                                   places.record(DispatchQueue.getSpecific(key: onLoop) == true)
+                                   usleep(UInt32(DynamicBatcher.loopBudgetSeconds * 3e6))
+                               })
+        slow.submit([7], placement: .afterCurrentWork(loop)) { answers.record(7, $0) }
+        try #require(await eventually { answers.count == 7 })
+        loop.async { slow.submit([8], placement: .afterCurrentWork(loop)) { answers.record(8, $0) } }
+        try #require(await eventually { answers.count == 8 })
+        #expect(answers.value(8) == [8])
+        #expect(places.values.suffix(2) == ["compute", "compute"], "a batch over the budget held the loop: \(places.values)")
+    }
+}
+
+/// Where each compute ran ("loop" or "compute"), with markers the test drops in between.
+private final class Places: @unchecked Sendable {
+    private let lock = NSLock()
+    private var storage: [String] = []
+    func record(_ onLoop: Bool) { lock.withLock { storage.append(onLoop ? "loop" : "compute") } }
+    func record(marker: Bool) { lock.withLock { storage.append("marker") } }
+    var values: [String] { lock.withLock { storage } }
 }
 
 private final class ThreadIDs: @unchecked Sendable {
