@@ -11,8 +11,10 @@ import Foundation
 /// instance's output buffer, and each request reads its results as a view of that buffer: a row
 /// is written once and never copied. At most `instances` batches compute at once. While a
 /// batch is computing, new requests gather; when it ends, the same thread runs the next batch
-/// from them at once. A request whose rows cannot be written, or a failing batch, fails only
-/// its own requests.
+/// from them at once. A connection's loop may run the batches itself, after the wake-up that
+/// brought their requests in (`Placement.afterCurrentWork`): no other thread is woken, and a
+/// batch holds every request of that wake-up. A request whose rows cannot be written, or a
+/// failing batch, fails only its own requests.
 public final class DynamicBatcher: @unchecked Sendable {
     /// Limits of one batcher.
     public struct Settings: Sendable, Equatable {

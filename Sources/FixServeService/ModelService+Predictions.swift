@@ -17,7 +17,9 @@ extension ModelService {
     /// On the caller's (connection's) thread only the route's O(1) checks run: the model, the
     /// media type. The image is found in a form, decoded and normalised straight into the
     /// batch's input when its batch is taken; `completion` gets the response from the thread
-    /// that ran the batch (the caller's own when the server was idle), or the error at once.
+    /// that ran the batch, or the error at once. The batch runs on the connection's loop once
+    /// the loop has read what is ready (`queue`), when the model's batches fit the loop's time
+    /// budget; on the compute queue when they do not.
     func predict(_ request: HTTPRequest, _ parameters: RouteParameters, queue: DispatchQueue,
                  completion: @escaping @Sendable (Result<HTTPResponse, Error>) -> Void) {
         let model: LoadedModel<ServedModel>, source: ImageSource
