@@ -14,9 +14,14 @@ import Synchronization
 public final class ModelService: HTTPResponder, @unchecked Sendable {
     /// How a handler answers: once, now or later, from any thread.
     typealias Reply = @Sendable (Result<HTTPResponse, Error>) -> Void
-    /// The one shape of every route's handler. The queue is the connection's: work queued there
-    /// runs on its loop once the loop has handled what is ready now.
-    typealias Handler = @Sendable (ModelService, HTTPRequest, RouteParameters, DispatchQueue, @escaping Reply) -> Void
+    /// The one shape of every route's handler. The queue is the connection's when the handler
+    /// runs there (nil elsewhere): work queued on it runs on the connection's loop once the loop
+    /// has handled what is ready now.
+    typealias Handler = @Sendable (ModelService, HTTPRequest, RouteParameters, DispatchQueue?, @escaping Reply) -> Void
+
+    /// The largest body a `.compute` route decodes on the connection's queue: one image's
+    /// tensor, binary or as JSON numbers, with room to spare.
+    static let inlineBodyBytes = 16 << 10
     /// A handler that answers from its return value.
     typealias Answer = @Sendable (ModelService, HTTPRequest, RouteParameters) throws -> HTTPResponse
 
@@ -26,7 +31,9 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         /// connection's loop (and every connection on it) waits while it runs.
         case connection
         /// On the compute queue: decoding a request that then joins a batch, which computes on
-        /// the same thread when an instance is idle.
+        /// the same thread when an instance is idle. A request whose body is at most
+        /// `inlineBodyBytes` is decoded on the connection's queue instead, where its batch runs
+        /// after the loop's wake-up: decoding it costs less than waking a thread and back.
         case compute
         /// On the background queue: work that scans, reads or writes files, compiles engines or
         /// encodes larger documents, so a slow request never stalls a connection's loop.
@@ -41,7 +48,7 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         /// Answers through `reply`, later (once its batch has run).
         case later(Handler)
 
-        func run(_ service: ModelService, _ request: HTTPRequest, _ parameters: RouteParameters, _ queue: DispatchQueue,
+        func run(_ service: ModelService, _ request: HTTPRequest, _ parameters: RouteParameters, _ queue: DispatchQueue?,
                  _ reply: @escaping Reply) {
             switch self {
             case .answer(let answer): reply(Result { try answer(service, request, parameters) })
@@ -127,8 +134,8 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         add("GET", "/v2/models/{model}/stats", on: .background, { s, _, p in try s.modelStats(p) })
         add("GET", "/v2/models/{model}/versions/{version}/stats", on: .background, { s, _, p in try s.modelStats(p) })
         add("GET", "/v2/models/stats", on: .background, { s, _, _ in try s.modelStats([:]) })
-        add("POST", "/v2/models/{model}/infer", on: .compute, later: { s, r, p, _, reply in s.infer(r, p, completion: reply) })
-        add("POST", "/v2/models/{model}/versions/{version}/infer", on: .compute, later: { s, r, p, _, reply in s.infer(r, p, completion: reply) })
+        add("POST", "/v2/models/{model}/infer", on: .compute, later: { s, r, p, queue, reply in s.infer(r, p, queue: queue, completion: reply) })
+        add("POST", "/v2/models/{model}/versions/{version}/infer", on: .compute, later: { s, r, p, queue, reply in s.infer(r, p, queue: queue, completion: reply) })
         add("POST", "/v2/repository/index", on: .background, { s, _, _ in try s.repositoryIndex() })
         add("POST", "/v2/repository/models/{model}/load", on: .background, { s, r, p in try s.loadModel(r, p) })
         add("POST", "/v2/repository/models/{model}/unload", on: .background, { s, r, p in try s.unloadModel(r, p) })
@@ -190,8 +197,9 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
             let queue = promise.connectionQueue
             switch route.placement {
             case .connection: route.work.run(self, request, parameters, queue, reply)
-            case .compute: computeQueue.async { route.work.run(self, request, parameters, queue, reply) }
-            case .background: backgroundQueue.async { route.work.run(self, request, parameters, queue, reply) }
+            case .compute where request.body.count <= Self.inlineBodyBytes: route.work.run(self, request, parameters, queue, reply)
+            case .compute: computeQueue.async { route.work.run(self, request, parameters, nil, reply) }
+            case .background: backgroundQueue.async { route.work.run(self, request, parameters, nil, reply) }
             }
         case .failure(let miss):
             promise.fulfilInline(finished(Self.response(for: miss.miss, request), route: unmatchedMetrics, started: started))
