@@ -90,7 +90,7 @@ public final class DynamicBatcher: @unchecked Sendable {
         case caller
         /// On `queue`, the submitter's own serial queue (a connection's loop), after the work it
         /// runs now: the batch gathers every request that arrived in the same wake-up and runs
-        /// with no hand-off to another thread and back. Only while a batch stays within
+        /// with no hand-off to another thread and back. Only while 8 rows or more fit
         /// `loopBudgetSeconds` (measured as the model runs); slower models, and batches with a
         /// queue delay to wait for, go to the compute queue.
         case afterCurrentWork(DispatchQueue)
@@ -246,11 +246,13 @@ public final class DynamicBatcher: @unchecked Sendable {
         }
     }
 
-    /// The most rows a batch on a connection's loop may take: as many as fit the loop budget,
-    /// 0 when even one row would not (or the model has not run yet). Called under the lock.
+    /// The most rows a batch on a connection's loop may take: as many as fit the loop budget.
+    /// 0 when fewer than 8 would (or the model has not run yet): a slower model batches better
+    /// on the compute queue, where a batch may grow to the maximum. Called under the lock.
     private var loopRows: Int {
         guard let secondsPerRow else { return 0 }
-        return min(settings.maxBatchSize, Int(Self.loopBudgetSeconds / max(secondsPerRow, 1e-9)))
+        let rows = min(settings.maxBatchSize, Int(Self.loopBudgetSeconds / max(secondsPerRow, 1e-9)))
+        return rows >= min(8, settings.maxBatchSize) ? rows : 0
     }
 
     /// Runs one batch of what is pending on this thread (a connection's loop), then queues the
