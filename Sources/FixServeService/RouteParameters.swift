@@ -20,8 +20,6 @@ struct RouteParameters: Equatable, ExpressibleByDictionaryLiteral, Sendable {
         pairs.append((name, value))
     }
 
-    var isEmpty: Bool { pairs.isEmpty }
-
     /// Equal when they name the same values, in whatever order.
     static func == (lhs: RouteParameters, rhs: RouteParameters) -> Bool {
         lhs.pairs.count == rhs.pairs.count && lhs.pairs.allSatisfy { rhs[$0.name] == $0.value }
