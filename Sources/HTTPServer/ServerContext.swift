@@ -8,6 +8,9 @@ final class ServerContext: @unchecked Sendable {
     let configuration: HTTPServerConfiguration
     let responder: any HTTPResponder
     let logger: Logger
+    /// Whether finished requests are logged: read once, since the logger (a let) keeps its level
+    /// and asking its handler costs an existential copy per request.
+    private let logsAccess: Bool
     let tlsContext: TLSContext?
     /// One event loop per core; connections are spread over them round robin, so a core
     /// drains many connections per wake-up and no connection gets a thread of its own.
@@ -24,6 +27,7 @@ final class ServerContext: @unchecked Sendable {
         self.configuration = configuration
         self.responder = responder
         self.logger = logger
+        self.logsAccess = logger.logLevel <= .info
         self.tlsContext = tlsContext
         let limits = configuration.limits
         // A quarter of the shortest timeout, so none is overshot by much.
@@ -66,7 +70,7 @@ final class ServerContext: @unchecked Sendable {
     /// Writes one access-log line: method, path, status, body bytes sent, duration, protocol.
     /// Through the buffered `AccessLog` when the configuration has one, else through the logger.
     func logAccess(method: String, path: String, status: Int, bytes: Int, startedAt: UInt64, version: HTTPVersion, remote: String) {
-        guard logger.logLevel <= .info else { return }
+        guard logsAccess else { return }
         if let accessLog = configuration.accessLog {
             accessLog.record(method: method, path: path, status: status, bytes: bytes,
                              nanoseconds: DispatchTime.now().uptimeNanoseconds &- startedAt, version: version, remote: remote)
