@@ -26,12 +26,17 @@ public final class DynamicBatcher: @unchecked Sendable {
         public var maxQueueSize: Int
         /// How many batches may compute at once (model instances, each with its own buffers).
         public var instances: Int
+        /// The longest a batch may hold a connection's loop, and every connection on it
+        /// (`Placement.afterCurrentWork`), in seconds.
+        public var loopBudgetSeconds: Double
 
-        public init(maxBatchSize: Int = 64, maxQueueDelayMicroseconds: Int = 0, maxQueueSize: Int = 1024, instances: Int = 1) {
+        public init(maxBatchSize: Int = 64, maxQueueDelayMicroseconds: Int = 0, maxQueueSize: Int = 1024, instances: Int = 1,
+                    loopBudgetSeconds: Double = 0.002) {
             self.maxBatchSize = maxBatchSize
             self.maxQueueDelayMicroseconds = maxQueueDelayMicroseconds
             self.maxQueueSize = maxQueueSize
             self.instances = max(1, instances)
+            self.loopBudgetSeconds = loopBudgetSeconds
         }
     }
 
@@ -91,13 +96,10 @@ public final class DynamicBatcher: @unchecked Sendable {
         /// On `queue`, the submitter's own serial queue (a connection's loop), after the work it
         /// runs now: the batch gathers every request that arrived in the same wake-up and runs
         /// with no hand-off to another thread and back. Only while 8 rows or more fit
-        /// `loopBudgetSeconds` (measured as the model runs); slower models, and batches with a
-        /// queue delay to wait for, go to the compute queue.
+        /// `Settings.loopBudgetSeconds` (measured as the model runs); slower models, and
+        /// batches with a queue delay to wait for, go to the compute queue.
         case afterCurrentWork(DispatchQueue)
     }
-
-    /// The longest a batch may hold a connection's loop (and every connection on it).
-    public static let loopBudgetSeconds = 0.002
 
     private struct Pending {
         var rows: Int
@@ -251,7 +253,7 @@ public final class DynamicBatcher: @unchecked Sendable {
     /// on the compute queue, where a batch may grow to the maximum. Called under the lock.
     private var loopRows: Int {
         guard let secondsPerRow else { return 0 }
-        let rows = min(settings.maxBatchSize, Int(Self.loopBudgetSeconds / max(secondsPerRow, 1e-9)))
+        let rows = min(settings.maxBatchSize, Int(settings.loopBudgetSeconds / max(secondsPerRow, 1e-9)))
         return rows >= min(8, settings.maxBatchSize) ? rows : 0
     }
 
@@ -337,6 +339,9 @@ public final class DynamicBatcher: @unchecked Sendable {
     }
 
     private func execute(_ batch: Batch) {
+        // Timed from here, not from when the batch was taken: the hand-off to a compute thread
+        // is not the model's cost, and on a loaded machine it would keep a fast model off the loop.
+        let executeStart = DispatchTime.now()
         let input = inputs[batch.instance], output = outputs[batch.instance]
         // Each request writes its rows after the previous one's; one that fails is answered
         // now and leaves no gap.
@@ -359,7 +364,7 @@ public final class DynamicBatcher: @unchecked Sendable {
             try compute(UnsafeBufferPointer(rebasing: input[0..<rows * rowSize]), rows,
                         UnsafeMutableBufferPointer(rebasing: output[0..<rows * resultSize]), batch.instance)
         }
-        let perRow = Double(batch.started.nanoseconds()) / 1e9 / Double(rows)
+        let perRow = Double(executeStart.nanoseconds()) / 1e9 / Double(rows)
         lock.withLock { secondsPerRow = secondsPerRow.map { 0.8 * $0 + 0.2 * perRow } ?? perRow }
         // Recorded before anyone is answered: a client that reads the statistics right after its
         // answer must find its batch counted.

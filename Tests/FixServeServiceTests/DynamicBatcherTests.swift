@@ -145,10 +145,14 @@ extension DynamicBatcher {
                                   queue: DispatchQueue(label: "test.compute.named"),
                                   before: { _, _ in threads.record(pthread_self()) })
         let answers = Answers()
+        let answered = DispatchSemaphore(value: 0)
         let caller = Thread {
             threads.caller = pthread_self()
             batcher.submit([1], placement: .callerWhenIdle) { answers.record(0, $0) }
-            batcher.submit([2], placement: .computeQueue) { answers.record(1, $0) }
+            batcher.submit([2], placement: .computeQueue) { answers.record(1, $0); answered.signal() }
+            // Alive until the other batch has run: a thread that has ended may lend its ID to
+            // the next thread started, the compute queue's among them.
+            _ = answered.wait(timeout: .now() + 10)
         }
         caller.start()
         try #require(await eventually { answers.count == 2 }, "\(answers.count) of 2 requests answered")
@@ -168,7 +172,8 @@ extension DynamicBatcher {
         loop.setSpecific(key: onLoop, value: true)
         let places = Places()
         let sizes = BatchSizes()
-        let batcher = makeBatcher(.init(maxBatchSize: 16, maxQueueDelayMicroseconds: 0, maxQueueSize: 64),
+        // A budget no batch of this test misses, however loaded the machine: only the order is tested.
+        let batcher = makeBatcher(.init(maxBatchSize: 16, maxQueueDelayMicroseconds: 0, maxQueueSize: 64, loopBudgetSeconds: 60),
                                   queue: DispatchQueue(label: "test.compute.loop"), sizes: sizes,
                                   before: { _, _ in places.record(DispatchQueue.getSpecific(key: onLoop) == true) })
         let answers = Answers()
@@ -185,11 +190,12 @@ extension DynamicBatcher {
         #expect(sizes.values == [1, 5], "batches: \(sizes.values)")
         #expect(places.values == ["compute", "marker", "loop"], "ran on: \(places.values)")
 
-        let slow = makeBatcher(.init(maxBatchSize: 16, maxQueueDelayMicroseconds: 0, maxQueueSize: 64),
+        // A batch of one row takes 2 ms against a budget of 1 ms: slower than the loop allows.
+        let slow = makeBatcher(.init(maxBatchSize: 16, maxQueueDelayMicroseconds: 0, maxQueueSize: 64, loopBudgetSeconds: 0.001),
                                queue: DispatchQueue(label: "test.compute.slow"),
                                before: { _, _ in
                                    places.record(DispatchQueue.getSpecific(key: onLoop) == true)
-                                   usleep(UInt32(DynamicBatcher.loopBudgetSeconds * 3e6))
+                                   usleep(2000)
                                })
         slow.submit([7], placement: .afterCurrentWork(loop)) { answers.record(7, $0) }
         try #require(await eventually { answers.count == 7 })
