@@ -2,6 +2,11 @@ import Foundation
 import HTTPServer
 import ModelStore
 
+extension HTTPHeaders {
+    /// The headers of a JSON answer: one shared value, so an answer allocates none of its own.
+    static let json: HTTPHeaders = ["content-type": "application/json"]
+}
+
 extension HTTPResponse {
     /// A JSON response from property-list values (dictionaries, arrays, strings, numbers, booleans).
     ///
@@ -15,7 +20,7 @@ extension HTTPResponse {
         } catch {
             throw ServiceError.internalError("the response could not be written as JSON: \(error)")
         }
-        return HTTPResponse(status: status, headers: ["content-type": "application/json"], body: .bytes(Array(data)))
+        return HTTPResponse(status: status, headers: .json, body: .bytes(Array(data)))
     }
 
     /// A JSON response from an `Encodable` value: snake-case keys, ISO 8601 dates.
@@ -28,13 +33,13 @@ extension HTTPResponse {
         } catch {
             throw ServiceError.internalError("the response could not be written as JSON: \(error)")
         }
-        return HTTPResponse(status: status, headers: ["content-type": "application/json"], body: .bytes(Array(data)))
+        return HTTPResponse(status: status, headers: .json, body: .bytes(Array(data)))
     }
 
     /// `{"error": message}` with `status`.
     static func error(_ status: Int, _ message: String) -> HTTPResponse {
         // Written directly: errors are frequent under bad clients and JSONSerialization is slow.
-        HTTPResponse(status: status, headers: ["content-type": "application/json"],
+        HTTPResponse(status: status, headers: .json,
                      body: .bytes(Array("{\"error\":\(JSONString.literal(message))}".utf8)))
     }
 }

@@ -19,7 +19,7 @@ extension ModelService {
     static let readyResponse = constantJSON(#"{"ready":true}"#)
 
     static func constantJSON(_ text: String, status: Int = 200) -> HTTPResponse {
-        HTTPResponse(status: status, headers: ["content-type": "application/json"], body: .bytes(Array(text.utf8)))
+        HTTPResponse(status: status, headers: .json, body: .bytes(Array(text.utf8)))
     }
 
     func readiness() throws -> HTTPResponse {
@@ -76,7 +76,7 @@ extension ModelService {
             + "{\"datatype\":\"FP32\",\"name\":\"logits\",\"shape\":[-1,\(classes)]},"
             + "{\"datatype\":\"FP32\",\"name\":\"probabilities\",\"shape\":[-1,\(classes)]}],"
             + "\"platform\":\"fixserve\",\"versions\":[\(versions.joined(separator: ","))]}"
-        let response = HTTPResponse(status: 200, headers: ["content-type": "application/json"], body: .bytes(Array(body.utf8)))
+        let response = HTTPResponse(status: 200, headers: .json, body: .bytes(Array(body.utf8)))
         cache.store(response, for: key, generation: generation)
         return response
     }
@@ -249,4 +249,3 @@ extension ModelService {
         }
     }
 }
-

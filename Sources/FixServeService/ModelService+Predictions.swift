@@ -39,7 +39,7 @@ extension ModelService {
             switch result {
             case .success(let answer):
                 statistics.recordSuccess(totalNanoseconds: started.nanoseconds(), preprocessingNanoseconds: answer.preparationNanoseconds)
-                completion(.success(HTTPResponse(status: 200, headers: Self.jsonHeaders,
+                completion(.success(HTTPResponse(status: 200, headers: .json,
                                                  body: .bytes(Self.topClassesJSON(logits: answer.row(0), labels: labels)))))
             case .failure(let error):
                 statistics.recordFailure(totalNanoseconds: started.nanoseconds())
@@ -47,9 +47,6 @@ extension ModelService {
             }
         }
     }
-
-    /// The headers of every JSON answer: shared, so an answer allocates none of its own.
-    static let jsonHeaders: HTTPHeaders = ["content-type": "application/json"]
 
     /// `{label: probability, …}` for the 5 most probable classes, keys in descending probability
     /// as TorchServe's image classifier prints them; `labels` are the labels as JSON string

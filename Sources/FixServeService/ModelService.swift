@@ -18,12 +18,12 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
     /// runs there (nil elsewhere): work queued on it runs on the connection's loop once the loop
     /// has handled what is ready now.
     typealias Handler = @Sendable (ModelService, HTTPRequest, RouteParameters, DispatchQueue?, @escaping Reply) -> Void
+    /// A handler that answers from its return value.
+    typealias Answer = @Sendable (ModelService, HTTPRequest, RouteParameters) throws -> HTTPResponse
 
     /// The largest body a `.compute` route decodes on the connection's queue: one image's
     /// tensor, binary or as JSON numbers, with room to spare.
     static let inlineBodyBytes = 16 << 10
-    /// A handler that answers from its return value.
-    typealias Answer = @Sendable (ModelService, HTTPRequest, RouteParameters) throws -> HTTPResponse
 
     /// Where a route's handler runs.
     enum Placement {

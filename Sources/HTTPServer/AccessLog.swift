@@ -127,36 +127,21 @@ public final class AccessLog: @unchecked Sendable {
     private static func timestamp(_ second: Int) -> [UInt8] {
         var t = time_t(second), parts = tm()
         gmtime_r(&t, &parts)
-        var text: [UInt8] = []
-        text.reserveCapacity(19)
-        appendDigits(Int(parts.tm_year) + 1900, width: 4, to: &text)
-        text.append(UInt8(ascii: "-"))
-        appendDigits(Int(parts.tm_mon) + 1, width: 2, to: &text)
-        text.append(UInt8(ascii: "-"))
-        appendDigits(Int(parts.tm_mday), width: 2, to: &text)
-        text.append(UInt8(ascii: "T"))
-        appendDigits(Int(parts.tm_hour), width: 2, to: &text)
-        text.append(UInt8(ascii: ":"))
-        appendDigits(Int(parts.tm_min), width: 2, to: &text)
-        text.append(UInt8(ascii: ":"))
-        appendDigits(Int(parts.tm_sec), width: 2, to: &text)
-        return text
-    }
-
-    /// Decimal digits of a non-negative `value`, zero-padded to `width`.
-    private static func appendDigits(_ value: Int, width: Int, to bytes: inout [UInt8]) {
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0, rest = max(0, value)
-        withUnsafeMutableBytes(of: &digits) { d in
-            repeat {
-                d[count] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-                count += 1
-            } while rest > 0 && count < 20
-            while count < width && count < 20 { d[count] = UInt8(ascii: "0"); count += 1 }
-            for i in stride(from: count - 1, through: 0, by: -1) { bytes.append(d[i]) }
+        // Room beyond the 19 bytes for a year past 9999.
+        return [UInt8](unsafeUninitializedCapacity: timestampLength + 8) { buffer, initialized in
+            var text = LineFormatter(buffer)
+            text.put(Int(parts.tm_year) + 1900, width: 4)
+            text.put(UInt8(ascii: "-"))
+            text.put(Int(parts.tm_mon) + 1, width: 2)
+            text.put(UInt8(ascii: "-"))
+            text.put(Int(parts.tm_mday), width: 2)
+            text.put(UInt8(ascii: "T"))
+            text.put(Int(parts.tm_hour), width: 2)
+            text.put(UInt8(ascii: ":"))
+            text.put(Int(parts.tm_min), width: 2)
+            text.put(UInt8(ascii: ":"))
+            text.put(Int(parts.tm_sec), width: 2)
+            initialized = text.count
         }
     }
 }

@@ -6,8 +6,9 @@ import TLS
 /// An HTTP/1.1 and HTTP/2 server (h2c with prior knowledge or `Upgrade`, h2 over TLS with ALPN)
 /// that hands complete requests to a responder. It knows nothing about what it serves.
 ///
-/// Sockets are non-blocking and driven by Dispatch sources; each connection has a serial queue
-/// and no thread of its own.
+/// Sockets are non-blocking and driven by one event loop per core (`EventLoop`: a serial queue
+/// and one Dispatch read source on an epoll set); each connection runs on its loop's queue and
+/// has no thread of its own.
 public final class HTTPServer: @unchecked Sendable {
     /// How many event loops a server runs: one per online core.
     public static let eventLoopCount = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
