@@ -93,12 +93,13 @@ public final class DynamicBatcher: @unchecked Sendable {
         /// On the submitting thread whenever an instance is idle; the submitter already runs on
         /// the compute queue.
         case caller
-        /// On `queue`, the submitter's own serial queue (a connection's loop), after the work it
-        /// runs now: the batch gathers every request that arrived in the same wake-up and runs
-        /// with no hand-off to another thread and back. Only while 8 rows or more fit
-        /// `Settings.loopBudgetSeconds` (measured as the model runs); slower models, and
-        /// batches with a queue delay to wait for, go to the compute queue.
-        case afterCurrentWork(DispatchQueue)
+        /// On `loop`, the submitter's own loop (a connection's), after the work it runs now:
+        /// the batch gathers every request that arrived in the same wake-up and runs with no
+        /// hand-off to another thread and back. Only while 8 rows or more fit
+        /// `Settings.loopBudgetSeconds` (measured as the model runs), or while the batcher is
+        /// idle and the request fits it; slower models under load, and batches with a queue
+        /// delay to wait for, go to the compute queue.
+        case afterCurrentWork(any LoopScheduler)
     }
 
     private struct Pending {
@@ -223,12 +224,13 @@ public final class DynamicBatcher: @unchecked Sendable {
         pending.append(request)
         pendingRows += request.rows
         var batch: Batch?
-        var drainQueue: DispatchQueue?
-        if case .afterCurrentWork(let queue) = placement, settings.maxQueueDelayMicroseconds == 0, loopRows > 0 {
+        var drainLoop: (any LoopScheduler)?
+        if case .afterCurrentWork(let loop) = placement, settings.maxQueueDelayMicroseconds == 0,
+           batchesFitLoops || (idle && request.rows <= rowsWithinLoopBudget) {
             // A running batch's end takes what is pending; otherwise one drain on this loop does.
             if !idleInstances.isEmpty && !drainScheduled {
                 drainScheduled = true
-                drainQueue = queue
+                drainLoop = loop
             }
         } else if idleInstances.isEmpty {
             // A running batch's completion forms the next one.
@@ -239,7 +241,7 @@ public final class DynamicBatcher: @unchecked Sendable {
             timers.asyncAfter(deadline: .now() + .microseconds(settings.maxQueueDelayMicroseconds)) { self.flush() }
         }
         lock.unlock()
-        if let drainQueue { drainQueue.async { self.drain(on: drainQueue) } }
+        if let drainLoop { drainLoop.afterCurrentWork { self.drain(on: drainLoop) } }
         guard let batch else { return }
         switch placement {
         case .caller: run(batch)
@@ -248,38 +250,51 @@ public final class DynamicBatcher: @unchecked Sendable {
         }
     }
 
-    /// The most rows a batch on a connection's loop may take: as many as fit the loop budget.
-    /// 0 when fewer than 8 would (or the model has not run yet): a slower model batches better
-    /// on the compute queue, where a batch may grow to the maximum. Called under the lock.
-    private var loopRows: Int {
+    /// The most rows a batch on a connection's loop may take: as many as fit the loop budget
+    /// (0 until the model has run). Called under the lock.
+    private var rowsWithinLoopBudget: Int {
         guard let secondsPerRow else { return 0 }
-        let rows = min(settings.maxBatchSize, Int(settings.loopBudgetSeconds / max(secondsPerRow, 1e-9)))
-        return rows >= min(8, settings.maxBatchSize) ? rows : 0
+        return min(settings.maxBatchSize, Int(settings.loopBudgetSeconds / max(secondsPerRow, 1e-9)))
     }
 
-    /// Runs one batch of what is pending on this thread (a connection's loop), then queues the
-    /// next drain behind whatever the loop has waiting (its sockets come first), or hands the
-    /// rest to the compute queue when batches no longer fit the loop.
-    private func drain(on queue: DispatchQueue) {
+    /// Whether a loop keeps running batches while requests wait: when 8 rows or more fit its
+    /// budget. A slower model under load batches better on the compute queue, where a batch may
+    /// grow to the maximum; idle, it still runs a lone request on the loop, which spares two
+    /// thread hand-offs. Called under the lock.
+    private var batchesFitLoops: Bool {
+        rowsWithinLoopBudget >= min(8, settings.maxBatchSize)
+    }
+
+    /// Runs one batch of what is pending on this thread (a connection's loop), then hands the
+    /// loop the next drain, or the rest to the compute queue when batches no longer fit the loop.
+    private func drain(on loop: any LoopScheduler) {
+        var overBudget: Batch?
         let batch: Batch? = lock.withLock {
             drainScheduled = false
-            guard !idleInstances.isEmpty, !pending.isEmpty, loopRows > 0 else { return nil }
-            return takeBatch(maxRows: loopRows)
+            guard !idleInstances.isEmpty, !pending.isEmpty else { return nil }
+            let rows = rowsWithinLoopBudget
+            guard rows > 0 else {
+                // The model slowed down since the drain was handed on: the compute queue takes it.
+                overBudget = takeBatch()
+                return nil
+            }
+            return takeBatch(maxRows: rows)
         }
+        if let overBudget { computeQueue.async { self.run(overBudget) } }
         guard let batch else { return }
         execute(batch)
         var again = false
         let next: Batch? = lock.withLock {
             idleInstances.append(batch.instance)
             guard !pending.isEmpty, !drainScheduled else { return nil }
-            if loopRows > 0 {
+            if batchesFitLoops {
                 drainScheduled = true
                 again = true
                 return nil
             }
             return takeBatch()
         }
-        if again { queue.async { self.drain(on: queue) } }
+        if again { loop.afterCurrentWork { self.drain(on: loop) } }
         if let next { computeQueue.async { self.run(next) } }
     }
 

@@ -149,10 +149,10 @@ extension ModelService {
 
     /// Open Inference Protocol inference. The request's JSON and binary data are decoded on the
     /// thread this runs on: a compute thread, whose batch computes there when an instance is
-    /// idle, or for a small request the connection's loop (`queue`), whose batch runs there
+    /// idle, or for a small request the connection's loop (`loop`), whose batch runs there
     /// after the loop's wake-up. `completion` gets the response from the thread that ran the
     /// batch, or the error at once. Encoded images are decoded straight into the batch's input.
-    func infer(_ request: HTTPRequest, _ parameters: RouteParameters, queue: DispatchQueue?,
+    func infer(_ request: HTTPRequest, _ parameters: RouteParameters, loop: ConnectionLoop?,
                completion: @escaping @Sendable (Result<HTTPResponse, Error>) -> Void) {
         let model: LoadedModel<ServedModel>
         do {
@@ -189,7 +189,7 @@ extension ModelService {
         let decodedNanoseconds = started.nanoseconds()
         let (name, version, labels) = (model.name, String(model.version), model.manifest.labels)
         let preprocessor = model.runtime.preprocessor
-        model.runtime.infer(rows: rows, placement: queue.map { .afterCurrentWork($0) } ?? .caller, write: { buffer in
+        model.runtime.infer(rows: rows, placement: loop.map { .afterCurrentWork($0) } ?? .caller, write: { buffer in
             try preprocessor.write(input.data, into: buffer)
         }) { result in
             do {

@@ -18,9 +18,9 @@ extension ModelService {
     /// media type. The image is found in a form, decoded and normalised straight into the
     /// batch's input when its batch is taken; `completion` gets the response from the thread
     /// that ran the batch, or the error at once. The batch runs on the connection's loop once
-    /// the loop has read what is ready (`queue`), when the model's batches fit the loop's time
+    /// the loop has read what is ready (`loop`), when the model's batches fit the loop's time
     /// budget; on the compute queue when they do not.
-    func predict(_ request: HTTPRequest, _ parameters: RouteParameters, queue: DispatchQueue?,
+    func predict(_ request: HTTPRequest, _ parameters: RouteParameters, loop: ConnectionLoop?,
                  completion: @escaping @Sendable (Result<HTTPResponse, Error>) -> Void) {
         let model: LoadedModel<ServedModel>, source: ImageSource
         do {
@@ -33,7 +33,7 @@ extension ModelService {
         let statistics = model.runtime.statistics
         let preprocessor = model.runtime.preprocessor
         let labels = model.runtime.labelLiterals
-        model.runtime.infer(rows: 1, placement: queue.map { .afterCurrentWork($0) } ?? .computeQueue, write: { row in
+        model.runtime.infer(rows: 1, placement: loop.map { .afterCurrentWork($0) } ?? .computeQueue, write: { row in
             try preprocessor.write(encodedImage: try source.imageBytes(), into: row)
         }) { result in
             switch result {

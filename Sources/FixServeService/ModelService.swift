@@ -14,10 +14,10 @@ import Synchronization
 public final class ModelService: HTTPResponder, @unchecked Sendable {
     /// How a handler answers: once, now or later, from any thread.
     typealias Reply = @Sendable (Result<HTTPResponse, Error>) -> Void
-    /// The one shape of every route's handler. The queue is the connection's when the handler
-    /// runs there (nil elsewhere): work queued on it runs on the connection's loop once the loop
+    /// The one shape of every route's handler. The loop is the connection's when the handler
+    /// runs there (nil elsewhere): work handed to it runs on that loop's thread once the loop
     /// has handled what is ready now.
-    typealias Handler = @Sendable (ModelService, HTTPRequest, RouteParameters, DispatchQueue?, @escaping Reply) -> Void
+    typealias Handler = @Sendable (ModelService, HTTPRequest, RouteParameters, ConnectionLoop?, @escaping Reply) -> Void
     /// A handler that answers from its return value.
     typealias Answer = @Sendable (ModelService, HTTPRequest, RouteParameters) throws -> HTTPResponse
 
@@ -48,11 +48,11 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         /// Answers through `reply`, later (once its batch has run).
         case later(Handler)
 
-        func run(_ service: ModelService, _ request: HTTPRequest, _ parameters: RouteParameters, _ queue: DispatchQueue?,
+        func run(_ service: ModelService, _ request: HTTPRequest, _ parameters: RouteParameters, _ loop: ConnectionLoop?,
                  _ reply: @escaping Reply) {
             switch self {
             case .answer(let answer): reply(Result { try answer(service, request, parameters) })
-            case .later(let handler): handler(service, request, parameters, queue, reply)
+            case .later(let handler): handler(service, request, parameters, loop, reply)
             }
         }
     }
@@ -134,18 +134,18 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         add("GET", "/v2/models/{model}/stats", on: .background, { s, _, p in try s.modelStats(p) })
         add("GET", "/v2/models/{model}/versions/{version}/stats", on: .background, { s, _, p in try s.modelStats(p) })
         add("GET", "/v2/models/stats", on: .background, { s, _, _ in try s.modelStats([:]) })
-        add("POST", "/v2/models/{model}/infer", on: .compute, later: { s, r, p, queue, reply in s.infer(r, p, queue: queue, completion: reply) })
-        add("POST", "/v2/models/{model}/versions/{version}/infer", on: .compute, later: { s, r, p, queue, reply in s.infer(r, p, queue: queue, completion: reply) })
+        add("POST", "/v2/models/{model}/infer", on: .compute, later: { s, r, p, loop, reply in s.infer(r, p, loop: loop, completion: reply) })
+        add("POST", "/v2/models/{model}/versions/{version}/infer", on: .compute, later: { s, r, p, loop, reply in s.infer(r, p, loop: loop, completion: reply) })
         add("POST", "/v2/repository/index", on: .background, { s, _, _ in try s.repositoryIndex() })
         add("POST", "/v2/repository/models/{model}/load", on: .background, { s, r, p in try s.loadModel(r, p) })
         add("POST", "/v2/repository/models/{model}/unload", on: .background, { s, r, p in try s.unloadModel(r, p) })
         // TorchServe-style. A prediction's image is decoded in its batch, so the route itself is O(1).
         add("GET", "/ping", { s, _, _ in s.ping() })
-        add("POST", "/predictions/{model}", on: .connection, later: { s, r, p, queue, reply in s.predict(r, p, queue: queue, completion: reply) })
-        add("POST", "/predictions/{model}/{version}", on: .connection, later: { s, r, p, queue, reply in s.predict(r, p, queue: queue, completion: reply) })
+        add("POST", "/predictions/{model}", on: .connection, later: { s, r, p, loop, reply in s.predict(r, p, loop: loop, completion: reply) })
+        add("POST", "/predictions/{model}/{version}", on: .connection, later: { s, r, p, loop, reply in s.predict(r, p, loop: loop, completion: reply) })
         // TorchServe takes PUT too, which is what `curl -T image.png` sends.
-        add("PUT", "/predictions/{model}", on: .connection, later: { s, r, p, queue, reply in s.predict(r, p, queue: queue, completion: reply) })
-        add("PUT", "/predictions/{model}/{version}", on: .connection, later: { s, r, p, queue, reply in s.predict(r, p, queue: queue, completion: reply) })
+        add("PUT", "/predictions/{model}", on: .connection, later: { s, r, p, loop, reply in s.predict(r, p, loop: loop, completion: reply) })
+        add("PUT", "/predictions/{model}/{version}", on: .connection, later: { s, r, p, loop, reply in s.predict(r, p, loop: loop, completion: reply) })
         // FixServe's own.
         add("GET", "/v1/models", on: .background, { s, _, _ in try s.modelList() })
         add("GET", "/v1/models/{model}", on: .background, { s, _, p in try s.modelInfo(p) })
@@ -194,10 +194,10 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
                 inFlight.add(-1)
                 promise.fulfil(finished(response, route: route.metrics, started: started))
             }
-            let queue = promise.connectionQueue
+            let loop = promise.connectionLoop
             switch route.placement {
-            case .connection: route.work.run(self, request, parameters, queue, reply)
-            case .compute where request.body.count <= Self.inlineBodyBytes: route.work.run(self, request, parameters, queue, reply)
+            case .connection: route.work.run(self, request, parameters, loop, reply)
+            case .compute where request.body.count <= Self.inlineBodyBytes: route.work.run(self, request, parameters, loop, reply)
             case .compute: computeQueue.async { route.work.run(self, request, parameters, nil, reply) }
             case .background: backgroundQueue.async { route.work.run(self, request, parameters, nil, reply) }
             }

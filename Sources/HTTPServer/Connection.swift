@@ -135,12 +135,12 @@ final class Connection {
         handler = newHandler
     }
 
-    /// Runs `pump()` once after the blocks already queued, so responses that complete together
+    /// Runs `pump()` once at the end of the loop's turn, so responses that complete together
     /// leave in one write.
     func schedulePump() {
         guard !pumpScheduled, !pumpFollows else { return }
         pumpScheduled = true
-        queue.async { [self] in
+        loop.afterCurrentWork { [self] in
             pumpScheduled = false
             pump()
         }

@@ -10,6 +10,11 @@ import Glibc
 /// all its sockets instead: one wake-up serves every socket ready at that moment, and a busy
 /// loop takes a few more rounds of ready sockets before it gives the queue back. Connection
 /// timeouts are checked by one timer per loop rather than one per connection.
+///
+/// Work that a turn of the loop hands on (`afterCurrentWork`: a batch formed from this
+/// wake-up's requests, the writes of the answers it produced) runs at the end of that turn on
+/// the same thread. A block queued with `queue.async` would instead end the turn and wake
+/// another thread to start the next, a wake-up per hand-off.
 final class EventLoop: @unchecked Sendable {
     /// What a connection asks its loop to watch its socket for. Errors and hang-ups are
     /// reported whatever it asks.
@@ -40,11 +45,22 @@ final class EventLoop: @unchecked Sendable {
     /// The connections registered here, by id (the epoll data of their socket). Only touched on `queue`.
     private var connections: [Int: Connection] = [:]
     private let events: UnsafeMutablePointer<epoll_event>
+    /// Work handed on during the current turn, and the generation being run. Only touched on `queue`.
+    private var deferred: [() -> Void] = []
+    private var running: [() -> Void] = []
+    /// True while a turn runs, so handed-on work waits for its end rather than for a queued block.
+    private var inTurn = false
+    /// A block is queued that will run a turn for work handed on outside one.
+    private var turnQueued = false
 
     private static let eventCapacity = 64
     /// Rounds of ready sockets taken per wake-up. Bounded so blocks queued on the loop
     /// (responses from the compute threads) wait for at most a few rounds.
     private static let roundsPerWake = 8
+    /// Generations of handed-on work run at the end of a turn (work handed on by handed-on work:
+    /// a batch's answers, then their writes). Bounded so the loop's queue, and its sockets,
+    /// come back between batches under load.
+    private static let deferredGenerations = 4
 
     /// Marks each loop's queue, so code can tell whether it already runs there.
     private static let key = DispatchSpecificKey<ObjectIdentifier>()
@@ -59,11 +75,11 @@ final class EventLoop: @unchecked Sendable {
         source = DispatchSource.makeReadSource(fileDescriptor: epoll, queue: queue)
         timer = DispatchSource.makeTimerSource(queue: queue)
         queue.setSpecific(key: EventLoop.key, value: ObjectIdentifier(self))
-        source.setEventHandler { [weak self] in self?.takeReadySockets() }
+        source.setEventHandler { [weak self] in self?.turn { $0.takeReadySockets() } }
         // Dispatch may still watch the descriptor until the source is cancelled.
         source.setCancelHandler { [epoll] in _ = Glibc.close(epoll) }
         timer.schedule(deadline: .now() + tick, repeating: tick, leeway: .milliseconds(Int(tick * 250)))
-        timer.setEventHandler { [weak self] in self?.checkTimeouts() }
+        timer.setEventHandler { [weak self] in self?.turn { $0.checkTimeouts() } }
         source.activate()
         timer.activate()
     }
@@ -103,6 +119,44 @@ final class EventLoop: @unchecked Sendable {
     func deregister(_ connection: Connection, descriptor: Int32) {
         _ = epoll_ctl(epoll, EPOLL_CTL_DEL, descriptor, nil)
         connections[connection.id] = nil
+    }
+
+    // MARK: Turns
+
+    /// Runs `work` on this loop at the end of its current turn, on the same thread (see the type's
+    /// doc); outside a turn, in a turn of its own queued on `queue`. Call on `queue`.
+    func afterCurrentWork(_ work: @escaping () -> Void) {
+        assert(isCurrent, "afterCurrentWork called off the loop's queue")
+        deferred.append(work)
+        guard !inTurn else { return }
+        queueTurn()
+    }
+
+    /// Runs `body` on the loop in a turn of its own: for work from other threads (a response
+    /// computed elsewhere), so what it hands on runs right after it.
+    func execute(_ body: @escaping () -> Void) {
+        queue.async { [self] in turn { _ in body() } }
+    }
+
+    private func turn(_ body: (EventLoop) -> Void) {
+        inTurn = true
+        body(self)
+        for _ in 0..<EventLoop.deferredGenerations where !deferred.isEmpty {
+            swap(&deferred, &running)
+            for work in running { work() }
+            running.removeAll(keepingCapacity: true)
+        }
+        inTurn = false
+        if !deferred.isEmpty { queueTurn() }
+    }
+
+    private func queueTurn() {
+        guard !turnQueued else { return }
+        turnQueued = true
+        queue.async { [self] in
+            turnQueued = false
+            turn { _ in }
+        }
     }
 
     // MARK: Events

@@ -23,10 +23,11 @@ public class HTTPResponsePromise: @unchecked Sendable {
         preconditionFailure("a promise is made as a ReceiverPromise")
     }
 
-    /// The serial queue the connection runs on. Work queued there runs on the connection's
-    /// loop after what the loop runs now, with no other thread woken, and holds every
-    /// connection of the loop while it runs: keep it to a few milliseconds.
+    /// The serial queue the connection runs on.
     public var connectionQueue: DispatchQueue { connection.queue }
+
+    /// The connection's event loop, for work to run there after what the loop runs now.
+    public var connectionLoop: ConnectionLoop { ConnectionLoop(loop: connection.loop) }
 
     private var isOnConnectionQueue: Bool {
         connection.loop.isCurrent
@@ -38,7 +39,7 @@ public class HTTPResponsePromise: @unchecked Sendable {
         if isOnConnectionQueue {
             deliver(response)
         } else {
-            connection.queue.async { self.deliver(response) }
+            connection.loop.execute { self.deliver(response) }
         }
     }
 

@@ -163,11 +163,12 @@ extension DynamicBatcher {
         #expect(ran.last.map { pthread_equal($0, threads.caller!) == 0 } == true, "a .computeQueue batch ran on the caller's thread")
     }
 
-    /// `.afterCurrentWork(queue)` gathers what a loop submits in one block into one batch that
+    /// `.afterCurrentWork(loop)` gathers what a loop submits in one block into one batch that
     /// runs on that queue once the block is done, once the batcher has measured a batch that
     /// fits the loop's budget; a model too slow for the budget keeps to the compute queue.
     @Test func requestsOfOneLoopWakeUpShareABatchOnThatLoop() async throws {
         let loop = DispatchQueue(label: "test.loop")
+        let scheduler = QueueLoop(queue: loop)
         let onLoop = DispatchSpecificKey<Bool>()
         loop.setSpecific(key: onLoop, value: true)
         let places = Places()
@@ -178,10 +179,10 @@ extension DynamicBatcher {
                                   before: { _, _ in places.record(DispatchQueue.getSpecific(key: onLoop) == true) })
         let answers = Answers()
         // Nothing measured yet: the first batch runs on the compute queue.
-        batcher.submit([0], placement: .afterCurrentWork(loop)) { answers.record(0, $0) }
+        batcher.submit([0], placement: .afterCurrentWork(scheduler)) { answers.record(0, $0) }
         try #require(await eventually { answers.count == 1 }, "the first request was not answered")
         loop.async {
-            for i in 1...5 { batcher.submit([i], placement: .afterCurrentWork(loop)) { answers.record(i, $0) } }
+            for i in 1...5 { batcher.submit([i], placement: .afterCurrentWork(scheduler)) { answers.record(i, $0) } }
             // Nothing runs while the loop is busy: the batch waits for the end of this block.
             places.record(marker: true)
         }
@@ -197,13 +198,54 @@ extension DynamicBatcher {
                                    places.record(DispatchQueue.getSpecific(key: onLoop) == true)
                                    usleep(2000)
                                })
-        slow.submit([7], placement: .afterCurrentWork(loop)) { answers.record(7, $0) }
+        slow.submit([7], placement: .afterCurrentWork(scheduler)) { answers.record(7, $0) }
         try #require(await eventually { answers.count == 7 })
-        loop.async { slow.submit([8], placement: .afterCurrentWork(loop)) { answers.record(8, $0) } }
+        loop.async { slow.submit([8], placement: .afterCurrentWork(scheduler)) { answers.record(8, $0) } }
         try #require(await eventually { answers.count == 8 })
         #expect(answers.value(8) == [8])
         #expect(places.values.suffix(2) == ["compute", "compute"], "a batch over the budget held the loop: \(places.values)")
     }
+
+    /// A model too slow for loop batches under load (a row takes 6 ms against a budget of 40:
+    /// fewer than 8 rows fit) still runs a lone request on its loop while the batcher is idle,
+    /// sparing the hand-off to a compute thread and back; a request that finds a batch
+    /// computing waits for the compute queue.
+    @Test func anIdleBatcherRunsALoneRequestOnItsLoop() async throws {
+        let loop = DispatchQueue(label: "test.loop.idle")
+        let scheduler = QueueLoop(queue: loop)
+        let onLoop = DispatchSpecificKey<Bool>()
+        loop.setSpecific(key: onLoop, value: true)
+        let places = Places()
+        let gate = Gate()
+        let batcher = makeBatcher(.init(maxBatchSize: 16, maxQueueDelayMicroseconds: 0, maxQueueSize: 64, loopBudgetSeconds: 0.040),
+                                  queue: DispatchQueue(label: "test.compute.idle"),
+                                  before: { input, _ in
+                                      places.record(DispatchQueue.getSpecific(key: onLoop) == true)
+                                      if input.first == 2 { gate.passThrough() }
+                                      usleep(6000)
+                                  })
+        let answers = Answers()
+        // Nothing measured yet: the first batch runs on the compute queue.
+        batcher.submit([0], placement: .afterCurrentWork(scheduler)) { answers.record(0, $0) }
+        try #require(await eventually { answers.count == 1 })
+        loop.async { batcher.submit([1], placement: .afterCurrentWork(scheduler)) { answers.record(1, $0) } }
+        try #require(await eventually { answers.count == 2 })
+        // Request 2 holds the instance; request 3 arrives on the loop meanwhile.
+        batcher.submit([2]) { answers.record(2, $0) }
+        try #require(await eventually { gate.waiting == 1 })
+        loop.async { batcher.submit([3], placement: .afterCurrentWork(scheduler)) { answers.record(3, $0) } }
+        try #require(await eventually { batcher.queueDepth == 1 })
+        gate.open()
+        try #require(await eventually { answers.count == 4 })
+        for i in 0...3 { #expect(answers.value(i) == [i], "request \(i)") }
+        #expect(places.values == ["compute", "loop", "compute", "compute"], "ran on: \(places.values)")
+    }
+}
+
+/// A serial queue as the batcher's loop: handed-on work runs in a block after the current one.
+private struct QueueLoop: LoopScheduler {
+    let queue: DispatchQueue
+    func afterCurrentWork(_ work: @escaping @Sendable () -> Void) { queue.async(execute: work) }
 }
 
 /// Where each compute ran ("loop" or "compute"), with markers the test drops in between.
