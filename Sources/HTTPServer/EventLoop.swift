@@ -1,6 +1,7 @@
 import CEpoll
 import Dispatch
 import Glibc
+import Synchronization
 
 /// One core's share of the connections: a serial queue on which all of them run, an epoll set of
 /// their sockets, and a single Dispatch read source on that set.
@@ -15,6 +16,13 @@ import Glibc
 /// wake-up's requests, the writes of the answers it produced) runs at the end of that turn on
 /// the same thread. A block queued with `queue.async` would instead end the turn and wake
 /// another thread to start the next, a wake-up per hand-off.
+///
+/// A turn that found work lingers a little for the next: its thread waits in the epoll set
+/// (`lingerMicroseconds`) instead of returning to Dispatch, whose manager thread would
+/// otherwise wake for the next event and wake a worker in turn. A client that sends its next
+/// request soon after its answer (one client at a time, say) then costs one wake-up per
+/// request rather than three. Blocks queued on the loop from other threads (`execute`) end a
+/// lingering wait at once through an eventfd in the set.
 final class EventLoop: @unchecked Sendable {
     /// What a connection asks its loop to watch its socket for. Errors and hang-ups are
     /// reported whatever it asks.
@@ -37,7 +45,7 @@ final class EventLoop: @unchecked Sendable {
     /// The serial queue every connection of this loop runs on.
     let queue: DispatchQueue
     /// Runs responders on `queue` (see `HTTPServerConfiguration.responderPlacement`).
-    private(set) lazy var executor = QueueTaskExecutor(queue: queue)
+    private(set) lazy var executor = QueueTaskExecutor(loop: self)
 
     private let epoll: Int32
     private let source: DispatchSourceRead
@@ -45,6 +53,9 @@ final class EventLoop: @unchecked Sendable {
     /// The connections registered here, by id (the epoll data of their socket). Only touched on `queue`.
     private var connections: [Int: Connection] = [:]
     private let events: UnsafeMutablePointer<epoll_event>
+    /// Written by `execute` while the loop lingers, so queued work need not wait for the linger to end.
+    private let wakeup: Int32
+    private let lingering = Atomic<Bool>(false)
     /// Work handed on during the current turn, and the generation being run. Only touched on `queue`.
     private var deferred: [() -> Void] = []
     private var running: [() -> Void] = []
@@ -61,6 +72,12 @@ final class EventLoop: @unchecked Sendable {
     /// a batch's answers, then their writes). Bounded so the loop's queue, and its sockets,
     /// come back between batches under load.
     private static let deferredGenerations = 4
+    /// How long a turn waits for more events once it has handled some. Far below a connection's
+    /// timeouts, and short enough that blocks queued without a wake-up (a closing connection's
+    /// last step) are hardly delayed.
+    private static let lingerMicroseconds = 250
+    /// The epoll data of the wake-up eventfd; connection ids start at 0 and count up.
+    private static let wakeupID = UInt64.max
 
     /// Marks each loop's queue, so code can tell whether it already runs there.
     private static let key = DispatchSpecificKey<ObjectIdentifier>()
@@ -72,12 +89,21 @@ final class EventLoop: @unchecked Sendable {
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         precondition(epoll >= 0, "epoll_create1 failed: errno \(errno)")
         events = .allocate(capacity: EventLoop.eventCapacity)
+        wakeup = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
+        precondition(wakeup >= 0, "eventfd failed: errno \(errno)")
+        var wakeupEvent = epoll_event()
+        wakeupEvent.events = EPOLLIN.rawValue
+        wakeupEvent.data.u64 = EventLoop.wakeupID
+        precondition(epoll_ctl(epoll, EPOLL_CTL_ADD, wakeup, &wakeupEvent) == 0, "epoll_ctl failed: errno \(errno)")
         source = DispatchSource.makeReadSource(fileDescriptor: epoll, queue: queue)
         timer = DispatchSource.makeTimerSource(queue: queue)
         queue.setSpecific(key: EventLoop.key, value: ObjectIdentifier(self))
         source.setEventHandler { [weak self] in self?.turn { $0.takeReadySockets() } }
         // Dispatch may still watch the descriptor until the source is cancelled.
-        source.setCancelHandler { [epoll] in _ = Glibc.close(epoll) }
+        source.setCancelHandler { [epoll, wakeup] in
+            _ = Glibc.close(epoll)
+            _ = Glibc.close(wakeup)
+        }
         timer.schedule(deadline: .now() + tick, repeating: tick, leeway: .milliseconds(Int(tick * 250)))
         timer.setEventHandler { [weak self] in self?.turn { $0.checkTimeouts() } }
         source.activate()
@@ -136,18 +162,26 @@ final class EventLoop: @unchecked Sendable {
     /// computed elsewhere), so what it hands on runs right after it.
     func execute(_ body: @escaping () -> Void) {
         queue.async { [self] in turn { _ in body() } }
+        if lingering.load(ordering: .acquiring) {
+            var one: UInt64 = 1
+            _ = Glibc.write(wakeup, &one, 8)
+        }
     }
 
     private func turn(_ body: (EventLoop) -> Void) {
         inTurn = true
         body(self)
+        runHandedOnWork()
+        inTurn = false
+        if !deferred.isEmpty { queueTurn() }
+    }
+
+    private func runHandedOnWork() {
         for _ in 0..<EventLoop.deferredGenerations where !deferred.isEmpty {
             swap(&deferred, &running)
             for work in running { work() }
             running.removeAll(keepingCapacity: true)
         }
-        inTurn = false
-        if !deferred.isEmpty { queueTurn() }
     }
 
     private func queueTurn() {
@@ -162,16 +196,36 @@ final class EventLoop: @unchecked Sendable {
     // MARK: Events
 
     private func takeReadySockets() {
+        var linger = false
         for _ in 0..<EventLoop.roundsPerWake {
-            let count = Int(epoll_wait(epoll, events, Int32(EventLoop.eventCapacity), 0))
+            let count: Int
+            if linger {
+                lingering.store(true, ordering: .releasing)
+                count = Int(fixserve_epoll_wait_microseconds(epoll, events, Int32(EventLoop.eventCapacity), EventLoop.lingerMicroseconds))
+                lingering.store(false, ordering: .releasing)
+            } else {
+                count = Int(epoll_wait(epoll, events, Int32(EventLoop.eventCapacity), 0))
+            }
             guard count > 0 else { return }
+            var woken = false
             for index in 0..<count {
                 let event = events[index]
+                if event.data.u64 == EventLoop.wakeupID {
+                    var value: UInt64 = 0
+                    _ = Glibc.read(wakeup, &value, 8)
+                    woken = true
+                    continue
+                }
                 let readiness = Readiness(readable: event.events & (EPOLLIN.rawValue | EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0,
                                           writable: event.events & EPOLLOUT.rawValue != 0)
                 // A connection closed earlier in this round is gone from the table.
                 connections[Int(event.data.u64)]?.handle(readiness)
             }
+            // This round's answers leave before the loop waits for more.
+            runHandedOnWork()
+            // Work queued from another thread waits for the turn to end.
+            if woken { return }
+            linger = true
         }
     }
 

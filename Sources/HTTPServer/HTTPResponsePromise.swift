@@ -85,6 +85,6 @@ final class ReceiverPromise<Receiver: ResponseReceiver>: HTTPResponsePromise, @u
     deinit {
         guard !fulfilled.load(ordering: .acquiring) else { return }
         let (receiver, token) = (receiver, token)
-        connection.queue.async { receiver.receive(.text("the responder dropped the request without an answer\n", status: 500), for: token) }
+        connection.loop.execute { receiver.receive(.text("the responder dropped the request without an answer\n", status: 500), for: token) }
     }
 }

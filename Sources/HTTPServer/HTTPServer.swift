@@ -106,7 +106,7 @@ public final class HTTPServer: @unchecked Sendable {
         }
         context.logger.info("shutting down", metadata: ["connections": "\(open.count)"])
         for connection in open {
-            connection.queue.async { connection.beginGracefulShutdown() }
+            connection.loop.execute { connection.beginGracefulShutdown() }
         }
         let timer = DispatchSource.makeTimerSource(queue: acceptQueue)
         timer.schedule(deadline: deadline)
@@ -131,7 +131,7 @@ public final class HTTPServer: @unchecked Sendable {
             context.logger.notice("shutdown deadline passed; closing connections", metadata: ["connections": "\(remaining.count)"])
         }
         for connection in remaining {
-            connection.queue.async { connection.close() }
+            connection.loop.execute { connection.close() }
         }
     }
 
@@ -154,7 +154,7 @@ public final class HTTPServer: @unchecked Sendable {
                 _ = close(descriptor)
                 continue
             }
-            admitted.queue.async { admitted.start() }
+            admitted.loop.execute { admitted.start() }
         }
     }
 

@@ -1,18 +1,18 @@
 import Dispatch
 
-/// A task executor that runs jobs on an event loop's serial queue. Responders that start here
-/// and return without suspending cost no thread switch, and their response is already on the
-/// queue that writes it.
+/// A task executor that runs jobs on an event loop. Responders that start here and return
+/// without suspending cost no thread switch, and their response is already on the loop that
+/// writes it.
 final class QueueTaskExecutor: TaskExecutor, @unchecked Sendable {
-    let queue: DispatchQueue
+    unowned let loop: EventLoop
 
-    init(queue: DispatchQueue) {
-        self.queue = queue
+    init(loop: EventLoop) {
+        self.loop = loop
     }
 
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
-        queue.async { [self] in
+        loop.execute { [self] in
             job.runSynchronously(on: asUnownedTaskExecutor())
         }
     }
