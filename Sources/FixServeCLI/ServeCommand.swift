@@ -33,6 +33,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest batch for models without config.json.") var maxBatchSize = Environment.int("max-batch-size", 64)
     @Option(help: "How long a batch may wait for more inputs, in µs, for models without config.json (0: batch what queued while the model was busy).")
     var maxQueueDelayUs = Environment.int("max-queue-delay-us", 0)
+    @Option(help: "Longest a batch may hold a connection's event loop, in ms: under load, models fast enough for 8 inputs within it batch on the loop that received them, with no hand-off to a compute thread; slower ones, and batches over it, go to the compute threads (0: batches never run on a loop).")
+    var loopBudgetMs = Environment.double("loop-budget-ms", 2)
     @Option(help: "Most inputs waiting per model before 503.") var maxQueueSize = Environment.int("max-queue-size", 1024)
     @Option(help: "Seconds between repository scans for new versions (0 disables).")
     var pollInterval = Environment.double("poll-interval", 2)
@@ -67,6 +69,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard maxBatchSize > 0, maxQueueSize > 0, maxQueueDelayUs >= 0, threads > 0, instances > 0, maxBodySize > 0 else {
             throw ValidationError("batch size, queue size, threads and body size must be positive; the delay non-negative")
         }
+        guard loopBudgetMs >= 0, loopBudgetMs.isFinite else { throw ValidationError("--loop-budget-ms must be 0 or more, got \(loopBudgetMs)") }
         guard trainingThreads > 0 else { throw ValidationError("--training-threads must be positive, got \(trainingThreads)") }
         guard checkpointEveryBatches >= 0 else {
             throw ValidationError("--checkpoint-every-batches must be 0 (epochs only) or more, got \(checkpointEveryBatches)")
@@ -115,7 +118,7 @@ struct ServeCommand: AsyncParsableCommand {
             modelsDirectory: URL(fileURLWithPath: models), stateDirectory: URL(fileURLWithPath: state),
             dataRoot: dataRoot.isEmpty ? nil : URL(fileURLWithPath: dataRoot),
             batching: .init(maxBatchSize: maxBatchSize, maxQueueDelayMicroseconds: maxQueueDelayUs, maxQueueSize: maxQueueSize,
-                            instances: instances),
+                            instances: instances, loopBudgetSeconds: loopBudgetMs / 1000),
             pollInterval: pollInterval, maxFinishedTrainingJobs: maxFinishedJobs, computeThreads: threads,
             accessPolicy: AccessPolicy(keys: keys, publicInference: publicInference, protectMetrics: protectMetrics),
             trainingLimits: TrainingLimits(maxQueuedPerOwner: maxQueuedJobsPerKey, maxSamplePasses: maxTrainingSamples))

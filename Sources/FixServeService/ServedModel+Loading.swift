@@ -16,7 +16,8 @@ extension ServedModel {
             if FileManager.default.fileExists(atPath: modelDirectory.appendingPathComponent(ModelConfig.fileName).path) {
                 let config = try ModelConfig.load(fromModelDirectory: modelDirectory)
                 settings = .init(maxBatchSize: config.maxBatchSize, maxQueueDelayMicroseconds: config.maxQueueDelayMicroseconds,
-                                 maxQueueSize: config.maxQueueSize, instances: defaults.instances)
+                                 maxQueueSize: config.maxQueueSize, instances: defaults.instances,
+                                 loopBudgetSeconds: defaults.loopBudgetSeconds)
             }
             let batches = metrics.batches(model: name, version: version)
             return try ServedModel(stored: stored, settings: settings, workers: workers, computeQueue: computeQueue) { report in
