@@ -22,66 +22,91 @@ typedef struct {
     int relu;
 } fsk_shape;
 
+/// The most blocks one tile spans. A tile of one row over one block keeps two accumulators, and
+/// each fused multiply-add waits for the previous one on the same accumulator: a lone request's
+/// dense layer would run at the FMA latency, not its throughput. One row over four blocks (and
+/// two rows over two) keep eight independent accumulators in flight. Every output column still
+/// sums bias + x·w in (tap, depth) order, so a row's result does not depend on its tile.
+#define FSK_TILE_BLOCKS 4
+
 #if FSK_X86
-/// rows × 16 outputs of one block: acc = bias, then acc += x·w in (tap, depth) order.
-/// `rows` is a constant at every call site, so the loops over it unroll into registers.
+/// rows × (blocks · 16) outputs: acc = bias, then acc += x·w in (tap, depth) order. Block m's
+/// weights start `blockStride` floats after block m − 1's. `rows` and `blocks` are constants at
+/// every call site, so the loops over them unroll into registers.
 __attribute__((target("avx2,fma"), always_inline))
-static inline void tile_avx2(const int rows, const float *a, const long *offsets, const fsk_shape *s,
-                             const float *w, const float *bias, float *out, long columns) {
-    __m256 acc[FSK_TILE_ROWS][2];
-    const __m256 b0 = _mm256_loadu_ps(bias), b1 = _mm256_loadu_ps(bias + 8);
-    for (int i = 0; i < rows; i++) { acc[i][0] = b0; acc[i][1] = b1; }
+static inline void tile_avx2(const int rows, const int blocks, const float *a, const long *offsets,
+                             const fsk_shape *s, const float *w, long blockStride, const float *bias,
+                             float *out, long columns) {
+    __m256 acc[FSK_TILE_ROWS][2 * FSK_TILE_BLOCKS];
+    for (int m = 0; m < 2 * blocks; m++) {
+        const __m256 b = _mm256_loadu_ps(bias + 8 * m);
+        for (int i = 0; i < rows; i++) acc[i][m] = b;
+    }
     for (long t = 0; t < s->tapCount; t++) {
         const float *x[FSK_TILE_ROWS];
         for (int i = 0; i < rows; i++) x[i] = a + offsets[i] + s->taps[t];
         for (long d = 0; d < s->depth; d++, w += FSK_BLOCK) {
-            const __m256 w0 = _mm256_loadu_ps(w), w1 = _mm256_loadu_ps(w + 8);
-            for (int i = 0; i < rows; i++) {
-                const __m256 v = _mm256_broadcast_ss(x[i] + d);
-                acc[i][0] = _mm256_fmadd_ps(v, w0, acc[i][0]);
-                acc[i][1] = _mm256_fmadd_ps(v, w1, acc[i][1]);
+            for (int m = 0; m < blocks; m++) {
+                const __m256 w0 = _mm256_loadu_ps(w + m * blockStride), w1 = _mm256_loadu_ps(w + m * blockStride + 8);
+                for (int i = 0; i < rows; i++) {
+                    const __m256 v = _mm256_broadcast_ss(x[i] + d);
+                    acc[i][2 * m] = _mm256_fmadd_ps(v, w0, acc[i][2 * m]);
+                    acc[i][2 * m + 1] = _mm256_fmadd_ps(v, w1, acc[i][2 * m + 1]);
+                }
             }
         }
     }
     if (s->relu) {
         const __m256 zero = _mm256_setzero_ps();
-        for (int i = 0; i < rows; i++) {
-            acc[i][0] = _mm256_max_ps(acc[i][0], zero);
-            acc[i][1] = _mm256_max_ps(acc[i][1], zero);
-        }
+        for (int i = 0; i < rows; i++)
+            for (int m = 0; m < 2 * blocks; m++) acc[i][m] = _mm256_max_ps(acc[i][m], zero);
     }
     for (int i = 0; i < rows; i++) {
         float *o = out + i * s->outStride;
+        for (int m = 0; m < blocks - 1; m++) {
+            _mm256_storeu_ps(o + m * FSK_BLOCK, acc[i][2 * m]);
+            _mm256_storeu_ps(o + m * FSK_BLOCK + 8, acc[i][2 * m + 1]);
+        }
+        o += (blocks - 1) * FSK_BLOCK;
+        const int last = 2 * (blocks - 1);
         if (columns == FSK_BLOCK) {
-            _mm256_storeu_ps(o, acc[i][0]);
-            _mm256_storeu_ps(o + 8, acc[i][1]);
+            _mm256_storeu_ps(o, acc[i][last]);
+            _mm256_storeu_ps(o + 8, acc[i][last + 1]);
         } else {
             float lanes[FSK_BLOCK];
-            _mm256_storeu_ps(lanes, acc[i][0]);
-            _mm256_storeu_ps(lanes + 8, acc[i][1]);
+            _mm256_storeu_ps(lanes, acc[i][last]);
+            _mm256_storeu_ps(lanes + 8, acc[i][last + 1]);
             memcpy(o, lanes, (size_t)columns * sizeof(float));
         }
     }
 }
 
+/// The tile for `rows` rows over `blocks` blocks: four blocks for one row, two for two rows, one
+/// otherwise: three rows over two blocks spill registers (`tile_blocks` says which).
 __attribute__((target("avx2,fma")))
-static void tile_dispatch_avx2(int rows, const float *a, const long *offsets, const fsk_shape *s,
-                               const float *w, const float *bias, float *out, long columns) {
+static void tile_dispatch_avx2(int rows, int blocks, const float *a, const long *offsets, const fsk_shape *s,
+                               const float *w, long blockStride, const float *bias, float *out, long columns) {
     switch (rows) {
-    case 1: tile_avx2(1, a, offsets, s, w, bias, out, columns); break;
-    case 2: tile_avx2(2, a, offsets, s, w, bias, out, columns); break;
-    case 3: tile_avx2(3, a, offsets, s, w, bias, out, columns); break;
-    case 4: tile_avx2(4, a, offsets, s, w, bias, out, columns); break;
-    case 5: tile_avx2(5, a, offsets, s, w, bias, out, columns); break;
-    default: tile_avx2(6, a, offsets, s, w, bias, out, columns); break;
+    case 1:
+        if (blocks == 4) tile_avx2(1, 4, a, offsets, s, w, blockStride, bias, out, columns);
+        else tile_avx2(1, 1, a, offsets, s, w, blockStride, bias, out, columns);
+        break;
+    case 2:
+        if (blocks == 2) tile_avx2(2, 2, a, offsets, s, w, blockStride, bias, out, columns);
+        else tile_avx2(2, 1, a, offsets, s, w, blockStride, bias, out, columns);
+        break;
+    case 3: tile_avx2(3, 1, a, offsets, s, w, blockStride, bias, out, columns); break;
+    case 4: tile_avx2(4, 1, a, offsets, s, w, blockStride, bias, out, columns); break;
+    case 5: tile_avx2(5, 1, a, offsets, s, w, blockStride, bias, out, columns); break;
+    default: tile_avx2(6, 1, a, offsets, s, w, blockStride, bias, out, columns); break;
     }
 }
 #endif
 
 /// The portable tile: the same order of operations, one fused multiply-add per term where the
 /// compiler contracts it, plain multiply and add otherwise.
-static void tile_portable(int rows, const float *a, const long *offsets, const fsk_shape *s,
-                          const float *w, const float *bias, float *out, long columns) {
+static void tile_portable_block(int rows, const float *a, const long *offsets, const fsk_shape *s,
+                                const float *w, const float *bias, float *out, long columns) {
     float acc[FSK_TILE_ROWS][FSK_BLOCK];
     for (int i = 0; i < rows; i++) memcpy(acc[i], bias, sizeof(acc[i]));
     for (long t = 0; t < s->tapCount; t++) {
@@ -100,6 +125,16 @@ static void tile_portable(int rows, const float *a, const long *offsets, const f
         memcpy(out + i * s->outStride, acc[i], (size_t)columns * sizeof(float));
     }
 }
+
+static void tile_portable(int rows, int blocks, const float *a, const long *offsets, const fsk_shape *s,
+                          const float *w, long blockStride, const float *bias, float *out, long columns) {
+    for (int m = 0; m < blocks; m++)
+        tile_portable_block(rows, a, offsets, s, w + m * blockStride, bias + m * FSK_BLOCK, out + m * FSK_BLOCK,
+                            m == blocks - 1 ? columns : FSK_BLOCK);
+}
+
+/// How many blocks a tile of `rows` rows spans (see FSK_TILE_BLOCKS).
+static int tile_blocks(long rows) { return rows == 1 ? 4 : rows == 2 ? 2 : 1; }
 
 int fsk_uses_avx2(void) {
 #if FSK_X86
@@ -143,10 +178,14 @@ static void product(const float *a, long rows, const fsk_shape *s, const float *
 #if FSK_X86
     const int avx2 = fsk_uses_avx2();
 #endif
-    for (long b = firstBlock; b < endBlock; b++) {
-        float blockBias[FSK_BLOCK] = {0};
-        const long columns = outputs - b * FSK_BLOCK < FSK_BLOCK ? outputs - b * FSK_BLOCK : FSK_BLOCK;
-        if (bias) memcpy(blockBias, bias + b * FSK_BLOCK, (size_t)columns * sizeof(float));
+    const int wide = tile_blocks(rows);
+    for (long b = firstBlock; b < endBlock;) {
+        // Whole groups of full blocks take the wide tile; the rest, and a last partial block, one at a time.
+        const int blocks = b + wide <= endBlock && (b + wide) * FSK_BLOCK <= outputs ? wide : 1;
+        float blockBias[FSK_BLOCK * FSK_TILE_BLOCKS] = {0};
+        const long end = (b + blocks) * FSK_BLOCK < outputs ? (b + blocks) * FSK_BLOCK : outputs;
+        const long columns = end - (b + blocks - 1) * FSK_BLOCK;
+        if (bias) memcpy(blockBias, bias + b * FSK_BLOCK, (size_t)(end - b * FSK_BLOCK) * sizeof(float));
         const float *w = packed + b * k * FSK_BLOCK;
         long row = 0;
         for (long t = 0; t < tiles; t++) {
@@ -154,12 +193,13 @@ static void product(const float *a, long rows, const fsk_shape *s, const float *
             const long *offsets = s->rows + row;
             float *o = out + row * s->outStride + b * FSK_BLOCK;
 #if FSK_X86
-            if (avx2) tile_dispatch_avx2(count, a, offsets, s, w, blockBias, o, columns);
+            if (avx2) tile_dispatch_avx2(count, blocks, a, offsets, s, w, k * FSK_BLOCK, blockBias, o, columns);
             else
 #endif
-                tile_portable(count, a, offsets, s, w, blockBias, o, columns);
+                tile_portable(count, blocks, a, offsets, s, w, k * FSK_BLOCK, blockBias, o, columns);
             row += count;
         }
+        b += blocks;
     }
 }
 

@@ -56,4 +56,15 @@ import Testing
             + Self.block(16, 10, kernel: 3, stride: 2, padding: 0) + [.flatten, .linear(inFeatures: 20, outFeatures: 7, bias: false)]
         try check(specs, inputShape: [3, 11, 13], batch: batch, workers: 2)
     }
+
+    /// Dense layers wide enough for the tiles that span several blocks (one row over four blocks,
+    /// two rows over two), with a partial last block and the blocks split between workers: one or
+    /// two rows get the same bits as a larger batch's six-row tiles.
+    @Test(arguments: [(1, 1), (2, 2), (7, 2)])
+    func denseLayersOverSeveralBlocks(batch: Int, workers: Int) throws {
+        let specs: [LayerSpec] = [.flatten, .linear(inFeatures: 3 * 7 * 5, outFeatures: 100, bias: true), .relu,
+                                  .linear(inFeatures: 100, outFeatures: 71, bias: true), .relu,
+                                  .linear(inFeatures: 71, outFeatures: 7, bias: true)]
+        try check(specs, inputShape: [3, 7, 5], batch: batch, workers: workers)
+    }
 }
