@@ -22,12 +22,14 @@ typedef struct {
     int relu;
 } fsk_shape;
 
-/// The most blocks one tile spans. A tile of one row over one block keeps two accumulators, and
-/// each fused multiply-add waits for the previous one on the same accumulator: a lone request's
-/// dense layer would run at the FMA latency, not its throughput. One row over four blocks (and
-/// two rows over two) keep eight independent accumulators in flight. Every output column still
-/// sums bias + x·w in (tap, depth) order, so a row's result does not depend on its tile.
-#define FSK_TILE_BLOCKS 4
+/// The most blocks one tile spans. A tile of one row over one block keeps two AVX accumulators,
+/// and each fused multiply-add waits for the previous one on the same accumulator: a lone
+/// request's dense layer would run at the FMA latency, not its throughput. With AVX2, one row
+/// over four blocks (and two rows over two) keep eight independent accumulators in flight; with
+/// AVX-512's 32 registers of 16 floats, a block is one register and tiles span four blocks (one
+/// row: eight). Every output column still sums bias + x·w in (tap, depth) order with one rounding
+/// per term, so a row's result depends neither on its tile nor on the instruction set.
+#define FSK_TILE_BLOCKS 8
 
 #if FSK_X86
 /// rows × (blocks · 16) outputs: acc = bias, then acc += x·w in (tap, depth) order. Block m's
@@ -37,7 +39,7 @@ __attribute__((target("avx2,fma"), always_inline))
 static inline void tile_avx2(const int rows, const int blocks, const float *a, const long *offsets,
                              const fsk_shape *s, const float *w, long blockStride, const float *bias,
                              float *out, long columns) {
-    __m256 acc[FSK_TILE_ROWS][2 * FSK_TILE_BLOCKS];
+    __m256 acc[FSK_TILE_ROWS][8];
     for (int m = 0; m < 2 * blocks; m++) {
         const __m256 b = _mm256_loadu_ps(bias + 8 * m);
         for (int i = 0; i < rows; i++) acc[i][m] = b;
@@ -81,14 +83,15 @@ static inline void tile_avx2(const int rows, const int blocks, const float *a, c
     }
 }
 
-/// The tile for `rows` rows over `blocks` blocks: four blocks for one row, two for two rows, one
-/// otherwise: three rows over two blocks spill registers (`tile_blocks` says which).
+/// The AVX2 tile for `rows` rows over `blocks` blocks: up to four blocks for one row, two for two
+/// rows, one otherwise: three rows over two blocks spill registers (`tile_blocks` says which).
 __attribute__((target("avx2,fma")))
 static void tile_dispatch_avx2(int rows, int blocks, const float *a, const long *offsets, const fsk_shape *s,
                                const float *w, long blockStride, const float *bias, float *out, long columns) {
     switch (rows) {
     case 1:
         if (blocks == 4) tile_avx2(1, 4, a, offsets, s, w, blockStride, bias, out, columns);
+        else if (blocks == 2) tile_avx2(1, 2, a, offsets, s, w, blockStride, bias, out, columns);
         else tile_avx2(1, 1, a, offsets, s, w, blockStride, bias, out, columns);
         break;
     case 2:
@@ -101,6 +104,68 @@ static void tile_dispatch_avx2(int rows, int blocks, const float *a, const long 
     default: tile_avx2(6, 1, a, offsets, s, w, blockStride, bias, out, columns); break;
     }
 }
+
+/// rows × (blocks · 16) outputs with one AVX-512 register per row and block; otherwise as
+/// tile_avx2.
+__attribute__((target("avx512f"), always_inline))
+static inline void tile_avx512(const int rows, const int blocks, const float *a, const long *offsets,
+                               const fsk_shape *s, const float *w, long blockStride, const float *bias,
+                               float *out, long columns) {
+    __m512 acc[FSK_TILE_ROWS][FSK_TILE_BLOCKS];
+    for (int m = 0; m < blocks; m++) {
+        const __m512 b = _mm512_loadu_ps(bias + FSK_BLOCK * m);
+        for (int i = 0; i < rows; i++) acc[i][m] = b;
+    }
+    for (long t = 0; t < s->tapCount; t++) {
+        const float *x[FSK_TILE_ROWS];
+        for (int i = 0; i < rows; i++) x[i] = a + offsets[i] + s->taps[t];
+        for (long d = 0; d < s->depth; d++, w += FSK_BLOCK) {
+            __m512 wm[FSK_TILE_BLOCKS];
+            for (int m = 0; m < blocks; m++) wm[m] = _mm512_loadu_ps(w + m * blockStride);
+            for (int i = 0; i < rows; i++) {
+                const __m512 v = _mm512_set1_ps(x[i][d]);
+                for (int m = 0; m < blocks; m++) acc[i][m] = _mm512_fmadd_ps(v, wm[m], acc[i][m]);
+            }
+        }
+    }
+    if (s->relu) {
+        const __m512 zero = _mm512_setzero_ps();
+        for (int i = 0; i < rows; i++)
+            for (int m = 0; m < blocks; m++) acc[i][m] = _mm512_max_ps(acc[i][m], zero);
+    }
+    const __mmask16 last = (__mmask16)((1u << columns) - 1);
+    for (int i = 0; i < rows; i++) {
+        float *o = out + i * s->outStride;
+        for (int m = 0; m < blocks - 1; m++) _mm512_storeu_ps(o + m * FSK_BLOCK, acc[i][m]);
+        _mm512_mask_storeu_ps(o + (blocks - 1) * FSK_BLOCK, last, acc[i][blocks - 1]);
+    }
+}
+
+#define FSK_AVX512_ROWS(r)                                                                              \
+    case r:                                                                                             \
+        switch (blocks) {                                                                               \
+        case 8: tile_avx512(r, 8, a, offsets, s, w, blockStride, bias, out, columns); break;            \
+        case 4: tile_avx512(r, 4, a, offsets, s, w, blockStride, bias, out, columns); break;            \
+        case 2: tile_avx512(r, 2, a, offsets, s, w, blockStride, bias, out, columns); break;            \
+        default: tile_avx512(r, 1, a, offsets, s, w, blockStride, bias, out, columns); break;           \
+        }                                                                                               \
+        break;
+
+/// The AVX-512 tile for `rows` rows over 1, 2, 4 or 8 blocks (`tile_blocks` says which).
+__attribute__((target("avx512f")))
+static void tile_dispatch_avx512(int rows, int blocks, const float *a, const long *offsets, const fsk_shape *s,
+                                 const float *w, long blockStride, const float *bias, float *out, long columns) {
+    switch (rows) {
+    FSK_AVX512_ROWS(1)
+    FSK_AVX512_ROWS(2)
+    FSK_AVX512_ROWS(3)
+    FSK_AVX512_ROWS(4)
+    FSK_AVX512_ROWS(5)
+    default:
+    FSK_AVX512_ROWS(6)
+    }
+}
+#undef FSK_AVX512_ROWS
 #endif
 
 /// The portable tile: the same order of operations, one fused multiply-add per term where the
@@ -133,8 +198,29 @@ static void tile_portable(int rows, int blocks, const float *a, const long *offs
                             m == blocks - 1 ? columns : FSK_BLOCK);
 }
 
-/// How many blocks a tile of `rows` rows spans (see FSK_TILE_BLOCKS).
-static int tile_blocks(long rows) { return rows == 1 ? 4 : rows == 2 ? 2 : 1; }
+static int avx512_allowed = 1;
+
+void fsk_set_avx512_allowed(int allowed) { __atomic_store_n(&avx512_allowed, allowed != 0, __ATOMIC_RELAXED); }
+
+int fsk_uses_avx512(void) {
+#if FSK_X86
+    static int known = -1;
+    if (known < 0) {
+        __builtin_cpu_init();
+        known = __builtin_cpu_supports("avx512f");
+    }
+    return known && __atomic_load_n(&avx512_allowed, __ATOMIC_RELAXED);
+#else
+    return 0;
+#endif
+}
+
+/// The most blocks a tile of `rows` rows spans (see FSK_TILE_BLOCKS); fewer where fewer whole
+/// blocks remain.
+static int tile_blocks(long rows, int avx512) {
+    if (avx512) return rows == 1 ? 8 : 4;
+    return rows == 1 ? 4 : rows == 2 ? 2 : 1;
+}
 
 int fsk_uses_avx2(void) {
 #if FSK_X86
@@ -176,12 +262,15 @@ static void product(const float *a, long rows, const fsk_shape *s, const float *
     if (tiles == 0) return;
     const long base = rows / tiles, extra = rows % tiles;
 #if FSK_X86
-    const int avx2 = fsk_uses_avx2();
+    const int avx512 = fsk_uses_avx512(), avx2 = fsk_uses_avx2();
+#else
+    const int avx512 = 0;
 #endif
-    const int wide = tile_blocks(rows);
+    const int wide = tile_blocks(rows, avx512);
     for (long b = firstBlock; b < endBlock;) {
-        // Whole groups of full blocks take the wide tile; the rest, and a last partial block, one at a time.
-        const int blocks = b + wide <= endBlock && (b + wide) * FSK_BLOCK <= outputs ? wide : 1;
+        // The widest group of whole blocks that remains takes one tile; a last partial block goes alone.
+        int blocks = wide;
+        while (blocks > 1 && (b + blocks > endBlock || (b + blocks) * FSK_BLOCK > outputs)) blocks /= 2;
         float blockBias[FSK_BLOCK * FSK_TILE_BLOCKS] = {0};
         const long end = (b + blocks) * FSK_BLOCK < outputs ? (b + blocks) * FSK_BLOCK : outputs;
         const long columns = end - (b + blocks - 1) * FSK_BLOCK;
@@ -193,7 +282,8 @@ static void product(const float *a, long rows, const fsk_shape *s, const float *
             const long *offsets = s->rows + row;
             float *o = out + row * s->outStride + b * FSK_BLOCK;
 #if FSK_X86
-            if (avx2) tile_dispatch_avx2(count, blocks, a, offsets, s, w, k * FSK_BLOCK, blockBias, o, columns);
+            if (avx512) tile_dispatch_avx512(count, blocks, a, offsets, s, w, k * FSK_BLOCK, blockBias, o, columns);
+            else if (avx2) tile_dispatch_avx2(count, blocks, a, offsets, s, w, k * FSK_BLOCK, blockBias, o, columns);
             else
 #endif
                 tile_portable(count, blocks, a, offsets, s, w, k * FSK_BLOCK, blockBias, o, columns);

@@ -1,3 +1,4 @@
+import CKernels
 import Testing
 @testable import Numerics
 
@@ -66,5 +67,26 @@ import Testing
                                   .linear(inFeatures: 100, outFeatures: 71, bias: true), .relu,
                                   .linear(inFeatures: 71, outFeatures: 7, bias: true)]
         try check(specs, inputShape: [3, 7, 5], batch: batch, workers: workers)
+    }
+
+    /// On a CPU with AVX-512, its tiles and the AVX2 ones give the same bits: each output sums the
+    /// same terms in the same order with one rounding each. (Other suites running meanwhile may
+    /// get either; the same bits either way.)
+    @Test(.enabled(if: fsk_uses_avx512() == 1, "the CPU has no AVX-512"))
+    func avx512TilesMatchAVX2Bits() throws {
+        let specs = Self.block(1, 8) + [.maxPool2d(kernel: 2, stride: 2)] + Self.block(8, 40)
+            + [.maxPool2d(kernel: 2, stride: 2), .flatten, .linear(inFeatures: 40 * 5 * 5, outFeatures: 150, bias: true),
+               .relu, .linear(inFeatures: 150, outFeatures: 7, bias: true)]
+        let network = try TestNetworks.make(specs, inputShape: [1, 20, 20], classes: 7)
+        for batch in [1, 2, 9] {
+            let engine = try InferenceEngine(network: network, maxBatchSize: batch, workers: 1)
+            let input = randomTensor([batch, 1, 20, 20], seed: UInt64(batch))
+            let wide = try engine.logits(for: input)
+            fsk_set_avx512_allowed(0)
+            defer { fsk_set_avx512_allowed(1) }
+            let narrow = try engine.logits(for: input)
+            #expect(wide.data == narrow.data, "batch \(batch)")
+            #expect(relativeDifference(wide, try network.forward(input, training: false)) <= 1e-4, "batch \(batch)")
+        }
     }
 }

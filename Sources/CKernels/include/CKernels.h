@@ -17,6 +17,13 @@
 /// 1 when the AVX2/FMA kernels run on this CPU, 0 when the portable ones do.
 int fsk_uses_avx2(void);
 
+/// 1 when the dense products run AVX-512 tiles (the CPU has AVX-512F and they are allowed), else 0.
+int fsk_uses_avx512(void);
+
+/// Allows (1, the default) or forbids (0) the AVX-512 tiles, so that a test can compare them with
+/// the AVX2 ones on one CPU: both give the same bits.
+void fsk_set_avx512_allowed(int allowed);
+
 /// Floats `fsk_pack` writes for O outputs of K weights each: ⌈O/16⌉·K·16.
 long fsk_packed_count(long outputs, long depth);
 
