@@ -124,14 +124,15 @@ extension InferenceRequest {
         guard let rawShape = entry["shape"]?.elements else { throw ServiceError.badRequest("\(field) has no \"shape\" array") }
         var shape: [Int] = []
         var elements = 1
-        let shapeText = "[" + rawShape.map(\.summary).joined(separator: ", ") + "]"
+        // Only an error message needs the shape as text.
+        func shapeText() -> String { "[" + rawShape.map(\.summary).joined(separator: ", ") + "]" }
         for dim in rawShape {
             guard let d = dim.exactInt, d >= 0 else {
-                throw ServiceError.badRequest("\(field): shape \(shapeText) must hold non-negative integers")
+                throw ServiceError.badRequest("\(field): shape \(shapeText()) must hold non-negative integers")
             }
             let (product, overflow) = elements.multipliedReportingOverflow(by: d)
             guard !overflow, product <= limits.maxElements else {
-                throw ServiceError.badRequest("\(field): shape \(shapeText) declares more than \(limits.maxElements) elements")
+                throw ServiceError.badRequest("\(field): shape \(shapeText()) declares more than \(limits.maxElements) elements")
             }
             shape.append(d)
             elements = product

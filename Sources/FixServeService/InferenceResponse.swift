@@ -34,42 +34,51 @@ public struct InferenceResponse: Sendable {
     /// The encoded body and, when any output is binary, the JSON header's length for the
     /// `Inference-Header-Content-Length` response header.
     public func encoded() -> (body: [UInt8], jsonLength: Int?) {
-        var json = "{\"model_name\":\(JSONString.literal(modelName)),\"model_version\":\(JSONString.literal(modelVersion))"
-        if let id { json += ",\"id\":\(JSONString.literal(id))" }
-        json += ",\"outputs\":["
-        var binaryTail: [UInt8] = []
+        // Written as bytes, the binary tensors after the header: one buffer, no intermediate text.
+        var body: [UInt8] = []
+        body.reserveCapacity(192 + outputs.reduce(0) { $0 + ($1.binary ? $1.data.binaryCount : 0) })
+        func append(_ text: String) { body.append(contentsOf: text.utf8) }
+        append("{\"model_name\":\(JSONString.literal(modelName)),\"model_version\":\(JSONString.literal(modelVersion))")
+        if let id { append(",\"id\":\(JSONString.literal(id))") }
+        append(",\"outputs\":[")
         for (i, output) in outputs.enumerated() {
-            if i > 0 { json += "," }
-            json += "{\"name\":\(JSONString.literal(output.name)),\"datatype\":\"\(output.data.datatype)\""
-            json += ",\"shape\":[\(output.shape.map(String.init).joined(separator: ","))]"
+            if i > 0 { append(",") }
+            append("{\"name\":\(JSONString.literal(output.name)),\"datatype\":\"\(output.data.datatype)\",\"shape\":[")
+            for (d, dim) in output.shape.enumerated() { append(d == 0 ? String(dim) : "," + String(dim)) }
             if output.binary {
-                let bytes = output.data.binaryEncoded()
-                json += ",\"parameters\":{\"binary_data_size\":\(bytes.count)}}"
-                binaryTail += bytes
+                append("],\"parameters\":{\"binary_data_size\":\(output.data.binaryCount)}}")
             } else {
-                json += ",\"data\":\(output.data.jsonEncoded())}"
+                append("],\"data\":\(output.data.jsonEncoded())}")
             }
         }
-        json += "]}"
-        let header = Array(json.utf8)
-        return outputs.contains(where: \.binary) ? (header + binaryTail, header.count) : (header, nil)
+        append("]}")
+        let headerLength = body.count
+        for output in outputs where output.binary { output.data.appendBinary(to: &body) }
+        return (body, outputs.contains(where: \.binary) ? headerLength : nil)
     }
 }
 
 extension TensorData {
-    /// Little-endian elements; BYTES elements each behind a 4-byte little-endian length.
-    func binaryEncoded() -> [UInt8] {
+    /// The size of `appendBinary`'s bytes.
+    var binaryCount: Int {
         switch self {
-        case .fp32(let values): return values.withUnsafeBytes { Array($0) }
-        case .uint8(let values): return values
+        case .fp32(let values): return values.count * 4
+        case .uint8(let values): return values.count
+        case .bytes(let elements): return elements.reduce(0) { $0 + 4 + $1.count }
+        }
+    }
+
+    /// Appends the elements little-endian; BYTES elements each behind a 4-byte little-endian length.
+    func appendBinary(to out: inout [UInt8]) {
+        switch self {
+        case .fp32(let values): values.withUnsafeBytes { out.append(contentsOf: $0) }
+        case .uint8(let values): out.append(contentsOf: values)
         case .bytes(let elements):
-            var out: [UInt8] = []
             for element in elements {
                 let n = UInt32(element.count)
-                out += [UInt8(n & 0xff), UInt8(n >> 8 & 0xff), UInt8(n >> 16 & 0xff), UInt8(n >> 24)]
-                out += element
+                out.append(contentsOf: [UInt8(n & 0xff), UInt8(n >> 8 & 0xff), UInt8(n >> 16 & 0xff), UInt8(n >> 24)])
+                out.append(contentsOf: element)
             }
-            return out
         }
     }
 
