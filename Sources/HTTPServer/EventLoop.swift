@@ -61,6 +61,8 @@ final class EventLoop: @unchecked Sendable {
     private var running: [() -> Void] = []
     /// True while a turn runs, so handed-on work waits for its end rather than for a queued block.
     private var inTurn = false
+    /// When the current turn should give the queue back (`turnBudgetNanoseconds` after it began).
+    private var turnDeadline: UInt64 = 0
     /// A block is queued that will run a turn for work handed on outside one.
     private var turnQueued = false
 
@@ -72,6 +74,11 @@ final class EventLoop: @unchecked Sendable {
     /// a batch's answers, then their writes). Bounded so the loop's queue, and its sockets,
     /// come back between batches under load.
     private static let deferredGenerations = 4
+    /// How long a turn may keep taking rounds of sockets and generations of handed-on work.
+    /// Batches that run on the loop make each round long under load; without a bound in time a
+    /// turn would hold the queue through many of them, and a block queued behind it (a new
+    /// connection's start: a health probe, say) would wait for all of them.
+    private static let turnBudgetNanoseconds: UInt64 = 2_000_000
     /// How long a turn waits for more events once it has handled some. Far below a connection's
     /// timeouts, and short enough that blocks queued without a wake-up (a closing connection's
     /// last step) are hardly delayed.
@@ -170,18 +177,26 @@ final class EventLoop: @unchecked Sendable {
 
     private func turn(_ body: (EventLoop) -> Void) {
         inTurn = true
+        turnDeadline = DispatchTime.now().uptimeNanoseconds + EventLoop.turnBudgetNanoseconds
         body(self)
         runHandedOnWork()
         inTurn = false
         if !deferred.isEmpty { queueTurn() }
     }
 
+    /// Runs handed-on work: its first generation always, later ones while the turn is within its
+    /// budget. What is left runs in a turn queued behind the blocks already waiting.
     private func runHandedOnWork() {
-        for _ in 0..<EventLoop.deferredGenerations where !deferred.isEmpty {
+        for generation in 0..<EventLoop.deferredGenerations where !deferred.isEmpty {
+            if generation > 0 && turnIsOverBudget { return }
             swap(&deferred, &running)
             for work in running { work() }
             running.removeAll(keepingCapacity: true)
         }
+    }
+
+    private var turnIsOverBudget: Bool {
+        DispatchTime.now().uptimeNanoseconds >= turnDeadline
     }
 
     private func queueTurn() {
@@ -224,7 +239,7 @@ final class EventLoop: @unchecked Sendable {
             // This round's answers leave before the loop waits for more.
             runHandedOnWork()
             // Work queued from another thread waits for the turn to end.
-            if woken { return }
+            if woken || turnIsOverBudget { return }
             linger = true
         }
     }
