@@ -9,8 +9,9 @@ import Synchronization
 /// Dispatch on Linux disarms a socket's source after every event and re-arms it through its
 /// manager thread, which costs two thread wake-ups per read. The loop's one source stands for
 /// all its sockets instead: one wake-up serves every socket ready at that moment, and a busy
-/// loop takes a few more rounds of ready sockets before it gives the queue back. Connection
-/// timeouts are checked by one timer per loop rather than one per connection.
+/// loop keeps taking rounds of ready sockets (up to `turnLimitNanoseconds`) before it gives the
+/// queue back. Connection timeouts are checked by one timer per loop rather than one per
+/// connection.
 ///
 /// Work that a turn of the loop hands on (`afterCurrentWork`: a batch formed from this
 /// wake-up's requests, the writes of the answers it produced) runs at the end of that turn on
@@ -21,8 +22,13 @@ import Synchronization
 /// (`lingerMicroseconds`) instead of returning to Dispatch, whose manager thread would
 /// otherwise wake for the next event and wake a worker in turn. A client that sends its next
 /// request soon after its answer (one client at a time, say) then costs one wake-up per
-/// request rather than three. Blocks queued on the loop from other threads (`execute`) end a
-/// lingering wait at once through an eventfd in the set.
+/// request rather than three.
+///
+/// Work from other threads (`execute`: an answer computed elsewhere, a new connection's start)
+/// goes into the loop's inbox. A running turn takes it between two rounds, and ends a lingering
+/// wait for it through an eventfd in the set; only a loop that is not running queues a block on
+/// Dispatch to start a turn. So a busy loop never hands its thread back just to let such work
+/// in, and such work never waits for a busy loop's turn to end.
 final class EventLoop: @unchecked Sendable {
     /// What a connection asks its loop to watch its socket for. Errors and hang-ups are
     /// reported whatever it asks.
@@ -59,26 +65,35 @@ final class EventLoop: @unchecked Sendable {
     /// Work handed on during the current turn, and the generation being run. Only touched on `queue`.
     private var deferred: [() -> Void] = []
     private var running: [() -> Void] = []
+    /// Work from other threads (`execute`), taken by the turn between rounds.
+    private let inbox = Mutex<[() -> Void]>([])
+    /// The inbox's work being run; only touched on `queue`.
+    private var arrived: [() -> Void] = []
+    /// True from a turn's start until after its last look at the inbox: `execute` then leaves
+    /// its work to that turn instead of queueing a block to start one.
+    private let turnActive = Atomic<Bool>(false)
+    /// A block that starts a turn for the inbox is queued and has not begun.
+    private let inboxTurnQueued = Atomic<Bool>(false)
     /// True while a turn runs, so handed-on work waits for its end rather than for a queued block.
     private var inTurn = false
-    /// When the current turn should give the queue back (`turnBudgetNanoseconds` after it began).
-    private var turnDeadline: UInt64 = 0
+    /// When the current round stops running later generations of handed-on work.
+    private var roundDeadline: UInt64 = 0
     /// A block is queued that will run a turn for work handed on outside one.
     private var turnQueued = false
 
     private static let eventCapacity = 64
-    /// Rounds of ready sockets taken per wake-up. Bounded so blocks queued on the loop
-    /// (responses from the compute threads) wait for at most a few rounds.
-    private static let roundsPerWake = 8
-    /// Generations of handed-on work run at the end of a turn (work handed on by handed-on work:
-    /// a batch's answers, then their writes). Bounded so the loop's queue, and its sockets,
+    /// Generations of handed-on work run at the end of a round (work handed on by handed-on
+    /// work: a batch's answers, then their writes). Bounded so the loop's sockets and inbox
     /// come back between batches under load.
     private static let deferredGenerations = 4
-    /// How long a turn may keep taking rounds of sockets and generations of handed-on work.
-    /// Batches that run on the loop make each round long under load; without a bound in time a
-    /// turn would hold the queue through many of them, and a block queued behind it (a new
-    /// connection's start: a health probe, say) would wait for all of them.
-    private static let turnBudgetNanoseconds: UInt64 = 2_000_000
+    /// How long a round may keep running generations of handed-on work after its first.
+    /// Batches that run on the loop make each generation long under load; without a bound in
+    /// time a round would run several, and the sockets and inbox (a new connection's start: a
+    /// health probe, say) would wait for all of them.
+    private static let roundBudgetNanoseconds: UInt64 = 2_000_000
+    /// How long a turn keeps taking rounds before it gives the queue back, so the loop's timer
+    /// and blocks queued on the queue itself (a closed connection's last step) run.
+    private static let turnLimitNanoseconds: UInt64 = 10_000_000
     /// How long a turn waits for more events once it has handled some. Far below a connection's
     /// timeouts, and short enough that blocks queued without a wake-up (a closing connection's
     /// last step) are hardly delayed.
@@ -165,38 +180,64 @@ final class EventLoop: @unchecked Sendable {
         queueTurn()
     }
 
-    /// Runs `body` on the loop in a turn of its own: for work from other threads (a response
-    /// computed elsewhere), so what it hands on runs right after it.
+    /// Runs `body` on the loop, from any thread (a response computed elsewhere): in the running
+    /// turn between two rounds, or in a turn of its own; what it hands on runs right after it.
     func execute(_ body: @escaping () -> Void) {
-        queue.async { [self] in turn { _ in body() } }
-        if lingering.load(ordering: .acquiring) {
-            var one: UInt64 = 1
-            _ = Glibc.write(wakeup, &one, 8)
+        inbox.withLock { $0.append(body) }
+        // Either this load sees the turn still active, and the turn's last look at the inbox
+        // (after it clears the flag) sees the work, or a new turn is queued for it.
+        if turnActive.load(ordering: .sequentiallyConsistent) {
+            if lingering.load(ordering: .sequentiallyConsistent) {
+                var one: UInt64 = 1
+                _ = Glibc.write(wakeup, &one, 8)
+            }
+        } else if !inboxTurnQueued.exchange(true, ordering: .sequentiallyConsistent) {
+            queue.async { [self] in
+                inboxTurnQueued.store(false, ordering: .sequentiallyConsistent)
+                turn { _ in }
+            }
         }
     }
 
     private func turn(_ body: (EventLoop) -> Void) {
         inTurn = true
-        turnDeadline = DispatchTime.now().uptimeNanoseconds + EventLoop.turnBudgetNanoseconds
+        turnActive.store(true, ordering: .sequentiallyConsistent)
+        startRound()
+        runInbox()
         body(self)
         runHandedOnWork()
         inTurn = false
-        if !deferred.isEmpty { queueTurn() }
+        turnActive.store(false, ordering: .sequentiallyConsistent)
+        if !deferred.isEmpty || inboxHasWork { queueTurn() }
     }
 
-    /// Runs handed-on work: its first generation always, later ones while the turn is within its
-    /// budget. What is left runs in a turn queued behind the blocks already waiting.
+    private func startRound() {
+        roundDeadline = DispatchTime.now().uptimeNanoseconds + EventLoop.roundBudgetNanoseconds
+    }
+
+    /// Runs the work other threads queued so far (not what it queues in turn); true if any ran.
+    @discardableResult
+    private func runInbox() -> Bool {
+        inbox.withLock { swap(&$0, &arrived) }
+        guard !arrived.isEmpty else { return false }
+        for work in arrived { work() }
+        arrived.removeAll(keepingCapacity: true)
+        return true
+    }
+
+    private var inboxHasWork: Bool {
+        inbox.withLock { !$0.isEmpty }
+    }
+
+    /// Runs handed-on work: its first generation always, later ones while the round is within
+    /// its budget. What is left runs in the next round, or in a turn queued for it.
     private func runHandedOnWork() {
         for generation in 0..<EventLoop.deferredGenerations where !deferred.isEmpty {
-            if generation > 0 && turnIsOverBudget { return }
+            if generation > 0 && DispatchTime.now().uptimeNanoseconds >= roundDeadline { return }
             swap(&deferred, &running)
             for work in running { work() }
             running.removeAll(keepingCapacity: true)
         }
-    }
-
-    private var turnIsOverBudget: Bool {
-        DispatchTime.now().uptimeNanoseconds >= turnDeadline
     }
 
     private func queueTurn() {
@@ -211,24 +252,26 @@ final class EventLoop: @unchecked Sendable {
     // MARK: Events
 
     private func takeReadySockets() {
+        let turnEnd = DispatchTime.now().uptimeNanoseconds + EventLoop.turnLimitNanoseconds
         var linger = false
-        for _ in 0..<EventLoop.roundsPerWake {
+        while true {
             let count: Int
             if linger {
-                lingering.store(true, ordering: .releasing)
-                count = Int(fixserve_epoll_wait_microseconds(epoll, events, Int32(EventLoop.eventCapacity), EventLoop.lingerMicroseconds))
-                lingering.store(false, ordering: .releasing)
+                // Set before the inbox is looked at: work queued after that look sees the flag
+                // and ends the wait through the eventfd.
+                lingering.store(true, ordering: .sequentiallyConsistent)
+                let wait = inboxHasWork ? 0 : EventLoop.lingerMicroseconds
+                count = Int(fixserve_epoll_wait_microseconds(epoll, events, Int32(EventLoop.eventCapacity), wait))
+                lingering.store(false, ordering: .sequentiallyConsistent)
             } else {
                 count = Int(epoll_wait(epoll, events, Int32(EventLoop.eventCapacity), 0))
             }
-            guard count > 0 else { return }
-            var woken = false
-            for index in 0..<count {
+            startRound()
+            for index in 0..<max(count, 0) {
                 let event = events[index]
                 if event.data.u64 == EventLoop.wakeupID {
                     var value: UInt64 = 0
                     _ = Glibc.read(wakeup, &value, 8)
-                    woken = true
                     continue
                 }
                 let readiness = Readiness(readable: event.events & (EPOLLIN.rawValue | EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0,
@@ -236,10 +279,12 @@ final class EventLoop: @unchecked Sendable {
                 // A connection closed earlier in this round is gone from the table.
                 connections[Int(event.data.u64)]?.handle(readiness)
             }
+            let ranInbox = runInbox()
             // This round's answers leave before the loop waits for more.
             runHandedOnWork()
-            // Work queued from another thread waits for the turn to end.
-            if woken || turnIsOverBudget { return }
+            // Nothing came during the linger: the thread goes back to Dispatch.
+            if count <= 0 && !ranInbox { return }
+            if DispatchTime.now().uptimeNanoseconds >= turnEnd { return }
             linger = true
         }
     }

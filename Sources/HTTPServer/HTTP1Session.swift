@@ -279,7 +279,7 @@ final class HTTP1Session: ConnectionHandler {
     }
 
     private func startResponse(_ response: HTTPResponse, method: String, path: String, closeAfter: Bool, startedAt: UInt64) {
-        let source = ResponseBodySource(body: response.body, queue: connection.queue)
+        let source = ResponseBodySource(body: response.body, loop: connection.loop)
         let closing = closeAfter || shuttingDown
         var head = "HTTP/1.1 \(response.status) \(HTTPResponse.reasonPhrase(for: response.status))\r\n"
         for field in response.headers where !HTTP1Session.managedFields.contains(field.name) {

@@ -338,7 +338,7 @@ final class HTTP2Session: ConnectionHandler, ResponseReceiver {
             stream.responseBytes = bytes
             contentLength = bytes.count
         case .stream:
-            let source = ResponseBodySource(body: response.body, queue: connection.queue)
+            let source = ResponseBodySource(body: response.body, loop: connection.loop)
             stream.source = source
             contentLength = nil
         }

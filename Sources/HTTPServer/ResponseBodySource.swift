@@ -11,7 +11,9 @@ final class ResponseBodySource {
         case wouldBlock
     }
 
-    private let queue: DispatchQueue
+    /// The connection's loop: the producer's chunks reach it through `execute`, so a loop that
+    /// is busy or lingering takes them at once.
+    private let loop: EventLoop
     private var buffer: [UInt8]
     private var offset = 0
     private var finished: Bool
@@ -29,8 +31,8 @@ final class ResponseBodySource {
     /// Known length of a complete body, nil for a stream.
     let contentLength: Int?
 
-    init(body: HTTPResponse.Body, queue: DispatchQueue) {
-        self.queue = queue
+    init(body: HTTPResponse.Body, loop: EventLoop) {
+        self.loop = loop
         switch body {
         case .bytes(let bytes):
             buffer = bytes
@@ -46,7 +48,7 @@ final class ResponseBodySource {
                     await source.append(chunk)
                 }
                 guard let source = self else { return }
-                source.queue.async { source.finish() }
+                source.loop.execute { source.finish() }
             }
         }
     }
@@ -89,7 +91,7 @@ final class ResponseBodySource {
 
     private func append(_ chunk: [UInt8]) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            queue.async {
+            loop.execute {
                 guard !self.cancelled else { continuation.resume(); return }
                 self.buffer.append(contentsOf: chunk)
                 self.onReadable?()
