@@ -1,10 +1,10 @@
 """Load from NVIDIA's tritonclient[http]: binary-tensor inference requests kept in flight.
 
-Usage: bench_triton_client.py HOST:PORT MODEL CLIENTS REQUESTS [fp32|bytes IMAGE.png]
-       bench_triton_client.py HOST:PORT MODEL --write-body FILE [fp32|bytes IMAGE.png]
-CLIENTS clients, each sending one request after another over a connection of its own, each one image: FP32 [1, C, H, W]
-as a binary tensor (the model's normalised input, random but fixed), or the PNG as a binary BYTES
-tensor. The clients are tasks of tritonclient's asyncio client (tritonclient.http.aio) in one
+Usage: bench_triton_client.py HOST:PORT MODEL CLIENTS REQUESTS [fp32|bytes IMAGE.png [IMAGES]]
+       bench_triton_client.py HOST:PORT MODEL --write-body FILE [fp32|bytes IMAGE.png [IMAGES]]
+CLIENTS clients, each sending one request after another over a connection of its own, each of
+IMAGES images (default 1): FP32 [IMAGES, C, H, W] as a binary tensor (the model's normalised
+input, random but fixed), or the PNG IMAGES times as a binary BYTES tensor. The clients are tasks of tritonclient's asyncio client (tritonclient.http.aio) in one
 process: 64 Python threads of the blocking client spend most of their time on the GIL and keep
 about half as many requests in flight. Prints one line: requests, seconds, requests/s, p50 and
 p99 latency in ms, failures.
@@ -20,17 +20,18 @@ import tritonclient.http as httpclient
 import tritonclient.http.aio as aioclient
 
 
-def tensor(url, model, kind, image):
+def tensor(url, model, kind, image, images):
     """The request's one input (data, datatype, dims) for the model's input shape."""
     shape = httpclient.InferenceServerClient(url=url).get_model_metadata(model)["inputs"][0]["shape"][1:]
     if kind == "bytes":
         with open(image, "rb") as f:
-            return np.array([f.read()], dtype=np.object_), "BYTES", [1]
-    return np.random.default_rng(0).standard_normal([1] + shape).astype(np.float32), "FP32", [1] + shape
+            return np.array([f.read()] * images, dtype=np.object_), "BYTES", [images]
+    data = np.random.default_rng(0).standard_normal([images] + shape).astype(np.float32)
+    return data, "FP32", [images] + shape
 
 
-def write_body(url, model, path, kind, image):
-    data, datatype, dims = tensor(url, model, kind, image)
+def write_body(url, model, path, kind, image, images):
+    data, datatype, dims = tensor(url, model, kind, image, images)
     inp = httpclient.InferInput("input", dims, datatype)
     inp.set_data_from_numpy(data, binary_data=True)
     outputs = [httpclient.InferRequestedOutput("logits", binary_data=True)]
@@ -53,7 +54,7 @@ async def load(url, model, clients, requests, data, datatype, dims):
             began = time.perf_counter()
             try:
                 result = await client.infer(model, [inp], outputs=outputs)
-                if result.as_numpy("logits").shape[0] != 1:
+                if result.as_numpy("logits").shape[0] != dims[0]:
                     failures[0] += 1
             except Exception:  # a refused or failed request counts; the run goes on
                 failures[0] += 1
@@ -68,13 +69,14 @@ async def load(url, model, clients, requests, data, datatype, dims):
 
 
 def main():
+    kind = sys.argv[5] if len(sys.argv) > 5 else "fp32"
+    image = sys.argv[6] if len(sys.argv) > 6 else None
+    images = int(sys.argv[7]) if len(sys.argv) > 7 else 1
     if len(sys.argv) > 3 and sys.argv[3] == "--write-body":
-        kind = sys.argv[5] if len(sys.argv) > 5 else "fp32"
-        write_body(sys.argv[1], sys.argv[2], sys.argv[4], kind, sys.argv[6] if len(sys.argv) > 6 else None)
+        write_body(sys.argv[1], sys.argv[2], sys.argv[4], kind, image, images)
         return
     url, model, clients, requests = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-    kind = sys.argv[5] if len(sys.argv) > 5 else "fp32"
-    data, datatype, dims = tensor(url, model, kind, sys.argv[6] if len(sys.argv) > 6 else None)
+    data, datatype, dims = tensor(url, model, kind, image, images)
     elapsed, latencies, failures = asyncio.run(load(url, model, clients, requests, data, datatype, dims))
     p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000
     print(f"requests {requests} seconds {elapsed:.3f} rate {requests / elapsed:.1f} "
