@@ -49,7 +49,7 @@ private final class JSONBuilder {
         /// The elements of an array that holds something other than numbers.
         var values: [JSONValue] = []
         var allNumbers = true
-        var members: [String: JSONValue] = [:]
+        var members = JSONObject()
         var key: String?
 
         var value: JSONValue {
@@ -91,7 +91,7 @@ private final class JSONBuilder {
             }
         case .object:
             guard let key = stack[top].key else { return 0 }
-            stack[top].members[key] = value
+            stack[top].members.append(key: key, value: value)
             stack[top].key = nil
         }
         return 1

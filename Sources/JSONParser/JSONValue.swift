@@ -10,12 +10,12 @@ public indirect enum JSONValue: Sendable, Equatable {
     /// An array holding only numbers (and not empty).
     case numbers([Double])
     case array([JSONValue])
-    case object([String: JSONValue])
+    case object(JSONObject)
 
     /// The value of `key` in an object; nil for anything else or a missing key.
     public subscript(key: String) -> JSONValue? {
-        guard case .object(let members) = self else { return nil }
-        return members[key]
+        guard case .object(let object) = self else { return nil }
+        return object[key]
     }
 
     /// The elements of an array (numbers as `.number`); nil for anything that is not an array.

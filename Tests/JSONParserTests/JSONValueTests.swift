@@ -19,7 +19,7 @@ import Testing
                     return .numbers(values.map { if case .number(let v) = $0 { v } else { 0 } })
                 }
                 return .array(values)
-            case let object as [String: Any]: return .object(object.mapValues(convert))
+            case let object as [String: Any]: return .object(JSONObject(object.mapValues(convert)))
             default: return .null
             }
         }
@@ -76,5 +76,26 @@ import Testing
         }
         let fine = String(repeating: "[", count: 64) + String(repeating: "]", count: 64)
         #expect((try? JSONValue.parse(Array(fine.utf8)[...])) != nil)
+    }
+}
+
+/// Objects keep their members in order; a repeated key counts with its last value.
+@Suite struct JSONObjectTests {
+    @Test func aRepeatedKeyCountsWithItsLastValue() throws {
+        let parsed = try JSONValue.parse(Array(#"{"a": 1, "b": [2], "a": "three"}"#.utf8)[...])
+        #expect(parsed["a"] == .string("three"))
+        #expect(parsed["b"] == .numbers([2]))
+        #expect(parsed["c"] == nil)
+        guard case .object(let object) = parsed else { Issue.record("not an object: \(parsed)"); return }
+        #expect(object.members.map(\.key) == ["a", "b", "a"])
+        #expect(object.dictionary == ["a": .string("three"), "b": .numbers([2])])
+    }
+
+    @Test func objectsAreEqualWhateverTheOrderOfTheirMembers() throws {
+        let one = try JSONValue.parse(Array(#"{"x": 1, "y": {"z": null}}"#.utf8)[...])
+        let other = try JSONValue.parse(Array(#"{"y": {"z": null}, "x": 1}"#.utf8)[...])
+        let different = try JSONValue.parse(Array(#"{"y": {"z": 0}, "x": 1}"#.utf8)[...])
+        #expect(one == other)
+        #expect(one != different)
     }
 }
