@@ -36,6 +36,19 @@ import Testing
         #expect(format == .png && !detail.isEmpty)
     }
 
+    /// Damage in the image data is refused, in the compressed bytes and in the zlib stream's
+    /// Adler-32 trailer alike. libspng stops reading once the image is complete and so does not
+    /// check the last data chunk's CRC: the Adler-32 is what catches a damaged end, and a decoder
+    /// that skipped it (`SPNG_CTX_IGNORE_ADLER32`, a fifth of a small image's decode) would
+    /// return the image as if nothing were wrong.
+    @Test(arguments: [0, 1, 2, 3, 4, 8])
+    func damagedImageDataIsRefused(bytesBeforeTheEnd: Int) throws {
+        var data = try TestImages.gradient(width: 12, height: 12, mode: .gray).pngData()
+        let idat = try #require(TestImages.chunkData(named: "IDAT", in: data))
+        data[idat.upperBound - 1 - bytesBeforeTheEnd] ^= 0x01
+        #expect(throws: ImageError.self) { try ImageDecoder.decode(data) }
+    }
+
     @Test func hugeDeclaredPNGIsRefusedBeforeDecoding() throws {
         let header = TestImages.pngHeaderOnly(width: 100_000, height: 100_000)
         #expect(throws: ImageError.tooManyPixels(width: 100_000, height: 100_000,

@@ -30,6 +30,18 @@ enum TestImages {
         [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)]
     }
 
+    /// The data bytes of the first chunk of type `name` in a PNG file.
+    static func chunkData(named name: String, in png: [UInt8]) -> Range<Int>? {
+        var offset = ImageFormat.pngSignature.count
+        while offset + 8 <= png.count {
+            let length = Int(png[offset]) << 24 | Int(png[offset + 1]) << 16 | Int(png[offset + 2]) << 8 | Int(png[offset + 3])
+            let type = String(decoding: png[offset + 4..<offset + 8], as: UTF8.self)
+            if type == name { return offset + 8..<offset + 8 + length }
+            offset += 12 + length
+        }
+        return nil
+    }
+
     /// A PNG signature and a valid IHDR chunk declaring `width × height` 8-bit RGB, nothing else.
     static func pngHeaderOnly(width: UInt32, height: UInt32) -> [UInt8] {
         let body: [UInt8] = Array("IHDR".utf8) + bigEndian(width) + bigEndian(height) + [8, 2, 0, 0, 0]
