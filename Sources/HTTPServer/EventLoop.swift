@@ -69,17 +69,13 @@ final class EventLoop: @unchecked Sendable {
     private let inbox = Mutex<[() -> Void]>([])
     /// The inbox's work being run; only touched on `queue`.
     private var arrived: [() -> Void] = []
-    /// True from a turn's start until after its last look at the inbox: `execute` then leaves
-    /// its work to that turn instead of queueing a block to start one.
+    /// True while a turn runs, until after its last look at the inbox: handed-on work waits for
+    /// the turn's end, and `execute` leaves its work to the turn, rather than queueing a block.
     private let turnActive = Atomic<Bool>(false)
-    /// A block that starts a turn for the inbox is queued and has not begun.
-    private let inboxTurnQueued = Atomic<Bool>(false)
-    /// True while a turn runs, so handed-on work waits for its end rather than for a queued block.
-    private var inTurn = false
     /// When the current round stops running later generations of handed-on work.
     private var roundDeadline: UInt64 = 0
-    /// A block is queued that will run a turn for work handed on outside one.
-    private var turnQueued = false
+    /// A block is queued that will run a turn and has not begun (set from any thread by `execute`).
+    private let turnQueued = Atomic<Bool>(false)
 
     private static let eventCapacity = 64
     /// Generations of handed-on work run at the end of a round (work handed on by handed-on
@@ -176,7 +172,7 @@ final class EventLoop: @unchecked Sendable {
     func afterCurrentWork(_ work: @escaping () -> Void) {
         assert(isCurrent, "afterCurrentWork called off the loop's queue")
         deferred.append(work)
-        guard !inTurn else { return }
+        guard !turnActive.load(ordering: .relaxed) else { return }
         queueTurn()
     }
 
@@ -191,22 +187,17 @@ final class EventLoop: @unchecked Sendable {
                 var one: UInt64 = 1
                 _ = Glibc.write(wakeup, &one, 8)
             }
-        } else if !inboxTurnQueued.exchange(true, ordering: .sequentiallyConsistent) {
-            queue.async { [self] in
-                inboxTurnQueued.store(false, ordering: .sequentiallyConsistent)
-                turn { _ in }
-            }
+        } else {
+            queueTurn()
         }
     }
 
     private func turn(_ body: (EventLoop) -> Void) {
-        inTurn = true
         turnActive.store(true, ordering: .sequentiallyConsistent)
         startRound()
         runInbox()
         body(self)
         runHandedOnWork()
-        inTurn = false
         turnActive.store(false, ordering: .sequentiallyConsistent)
         if !deferred.isEmpty || inboxHasWork { queueTurn() }
     }
@@ -240,11 +231,11 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
+    /// Queues a block that runs a turn (for handed-on work or the inbox), unless one is queued.
     private func queueTurn() {
-        guard !turnQueued else { return }
-        turnQueued = true
+        guard !turnQueued.exchange(true, ordering: .sequentiallyConsistent) else { return }
         queue.async { [self] in
-            turnQueued = false
+            turnQueued.store(false, ordering: .sequentiallyConsistent)
             turn { _ in }
         }
     }
