@@ -6,7 +6,7 @@
 FROM swift:6.1-bookworm AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       pkg-config libopenblas-dev liblapacke-dev libnghttp2-dev libssl-dev libspng-dev \
-      libturbojpeg0-dev libhttp-parser-dev zlib1g-dev libyajl-dev \
+      libturbojpeg0-dev libhttp-parser-dev zlib1g-dev libyajl-dev libjemalloc-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
@@ -19,7 +19,7 @@ RUN swift build -c release --product fixserve --static-swift-stdlib \
 # linked statically. Tests/FixServeServiceTests/DeploymentTests.swift keeps this list in step.
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libgfortran5 libhttp-parser2.9 liblapacke libnghttp2-14 libopenblas0-pthread libquadmath0 \
+      libgfortran5 libhttp-parser2.9 libjemalloc2 liblapacke libnghttp2-14 libopenblas0-pthread libquadmath0 \
       libspng0 libssl3 libtmglib3 libturbojpeg0 libyajl2 zlib1g \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 fixserve \

@@ -38,6 +38,7 @@ let package = Package(
         .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CYAJL", pkgConfig: "yajl", providers: [.apt(["libyajl-dev"])]),
+        .systemLibrary(name: "CJemalloc", pkgConfig: "jemalloc", providers: [.apt(["libjemalloc-dev"])]),
         // OpenSSL's API is full of macros Swift cannot call; these are static inline functions.
         .target(name: "COpenSSLShims", dependencies: ["COpenSSL"]),
         // <sys/epoll.h>, which Glibc's module leaves out: the HTTP server's event loops.
@@ -50,6 +51,9 @@ let package = Package(
         .target(name: "ImageCodec", dependencies: ["CSPNG", "CTurboJPEG"], swiftSettings: releaseSpeed),
         .target(name: "TLS", dependencies: ["COpenSSL", "COpenSSLShims"]),
         .target(name: "JSONParser", dependencies: ["CYAJL"], swiftSettings: releaseSpeed),
+
+        // The allocator of the serving executables (jemalloc), and its statistics.
+        .target(name: "ProcessAllocator", dependencies: ["CJemalloc"]),
 
         // Numerics: tensors, layers, fixed heads, loss, optimiser. No HTTP here.
         .target(name: "Numerics", dependencies: ["LinearAlgebra"], swiftSettings: releaseSpeed),
@@ -68,13 +72,13 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: releaseSpeed),
         .executableTarget(name: "FixServeCLI", dependencies: [
-            "FixServeService", "ModelStore", "Datasets", "Numerics", "LinearAlgebra", "ImageCodec", "HTTPServer",
+            "FixServeService", "ProcessAllocator", "ModelStore", "Datasets", "Numerics", "LinearAlgebra", "ImageCodec", "HTTPServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: releaseSpeed),
         // A trivial server for scripts/bench-http.
         .executableTarget(name: "HTTPBenchServer", dependencies: [
-            "HTTPServer",
+            "HTTPServer", "ProcessAllocator",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: releaseSpeed),
         .executableTarget(name: "FixServeBench", dependencies: [
@@ -87,6 +91,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "ImageCodec", "Numerics"]),
         .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore", "Numerics"], exclude: ["Reference"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TLS"]),
+        .testTarget(name: "ProcessAllocatorTests", dependencies: ["ProcessAllocator"]),
         .testTarget(name: "JSONParserTests", dependencies: ["JSONParser"]),
         .testTarget(name: "FixServeServiceTests", dependencies: [
             "FixServeService", "HTTPServer", "ModelStore", "Numerics", "LinearAlgebra", "Datasets", "ImageCodec",

@@ -4,6 +4,7 @@ import FixServeService
 import Foundation
 import HTTPServer
 import Logging
+import ProcessAllocator
 
 /// `fixserve serve`: serves every model in the repository over HTTP/1.1 and HTTP/2.
 struct ServeCommand: AsyncParsableCommand {
@@ -128,6 +129,14 @@ struct ServeCommand: AsyncParsableCommand {
         for status in server.service.repository.statuses() {
             logger.info("model", metadata: ["name": "\(status.name)", "state": "\(status.state)",
                                              "versions": "\(status.versions.map(\.version))"])
+        }
+        logger.info("allocator", metadata: ["jemalloc": "\(ProcessAllocator.version)"])
+        server.service.addGauge("fixserve_allocator_allocated_bytes",
+                                help: "Bytes the allocator has handed out and not had back (growth under steady load is a leak).") {
+            ProcessAllocator.statistics().map { Double($0.allocatedBytes) }
+        }
+        server.service.addGauge("fixserve_allocator_resident_bytes", help: "Bytes of physical memory the allocator's pages occupy.") {
+            ProcessAllocator.statistics().map { Double($0.residentBytes) }
         }
         let grace = shutdownGrace
         let signals = ShutdownSignals { await server.shutdown(deadline: .now() + grace) }

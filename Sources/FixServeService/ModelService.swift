@@ -105,6 +105,12 @@ public final class ModelService: HTTPResponder, @unchecked Sendable {
         registerRoutes()
     }
 
+    /// Adds a gauge to /metrics, read each time the metrics are rendered: a figure of the whole
+    /// process that only the executable knows of (its allocator's, say). Nil leaves it out.
+    public func addGauge(_ name: String, help: String, read: @escaping @Sendable () -> Double?) {
+        metrics.registry.declareGauge(name, help: help) { read().map { [([:], $0)] } ?? [] }
+    }
+
     /// Loads every model in the repository (models that fail to load are reported in their
     /// status, not thrown) and starts watching it for new versions.
     public func start() {

@@ -1,5 +1,7 @@
 // A trivial server for scripts/bench-http: every path answers 200 with the same small body.
 // Usage: HTTPBenchServer PORT [BODY_BYTES]
+// The allocator the server runs with, so that the transport is measured as it serves.
+import ProcessAllocator
 import Dispatch
 import Glibc
 import HTTPServer

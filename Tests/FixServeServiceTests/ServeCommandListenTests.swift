@@ -95,6 +95,20 @@ import Testing
         #expect(!output.contains("no API keys configured"))
     }
 
+    @Test func theServerRunsOnJemallocAndReportsItsTotals() throws {
+        let (_, output) = try Self.serve([]) { port throws in
+            let metrics = try Client.curl(["http://127.0.0.1:\(port)/metrics"])
+            #expect(metrics.status == 200)
+            for name in ["fixserve_allocator_allocated_bytes", "fixserve_allocator_resident_bytes"] {
+                let line = metrics.body.split(separator: "\n").first { $0.hasPrefix(name + " ") }
+                let value = line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+                // A server with a model loaded holds at least its weights and buffers.
+                #expect(value > 100_000, "\(name): \(line ?? "missing")")
+            }
+        }
+        #expect(output.contains("jemalloc=5."), "\(output.suffix(2000))")
+    }
+
     @Test func aBadKeyFileStopsTheServerWithTheLineAtFault() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString)")
         try Data("# keys\nadmin admin-key-0123456789abcdef\nsuperuser some-other-key-0123456789\n".utf8).write(to: file)
