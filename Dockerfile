@@ -6,7 +6,7 @@
 FROM swift:6.1-bookworm AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       pkg-config libopenblas-dev liblapacke-dev libnghttp2-dev libssl-dev libspng-dev \
-      libturbojpeg0-dev libhttp-parser-dev zlib1g-dev libyajl-dev libjemalloc-dev \
+      libturbojpeg0-dev libhttp-parser-dev zlib1g-dev libyajl-dev libfast-float-dev libjemalloc-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./

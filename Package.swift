@@ -41,6 +41,8 @@ let package = Package(
         .systemLibrary(name: "CJemalloc", pkgConfig: "jemalloc", providers: [.apt(["libjemalloc-dev"])]),
         // OpenSSL's API is full of macros Swift cannot call; these are static inline functions.
         .target(name: "COpenSSLShims", dependencies: ["COpenSSL"]),
+        // fast_float (a C++ header library, libfast-float-dev) behind one C function: JSON numbers.
+        .target(name: "CFastFloatShims", cxxSettings: [.unsafeFlags(["-O3"])]),
         // <sys/epoll.h>, which Glibc's module leaves out: the HTTP server's event loops.
         .target(name: "CEpoll"),
         // Our own CPU kernels where OpenBLAS is slow at the engine's shapes: AVX2/FMA chosen at run time.
@@ -50,7 +52,7 @@ let package = Package(
         .target(name: "LinearAlgebra", dependencies: ["CBLAS", "CLAPACKE", "CKernels"], swiftSettings: releaseSpeed),
         .target(name: "ImageCodec", dependencies: ["CSPNG", "CTurboJPEG"], swiftSettings: releaseSpeed),
         .target(name: "TLS", dependencies: ["COpenSSL", "COpenSSLShims"]),
-        .target(name: "JSONParser", dependencies: ["CYAJL"], swiftSettings: releaseSpeed),
+        .target(name: "JSONParser", dependencies: ["CYAJL", "CFastFloatShims"], swiftSettings: releaseSpeed),
 
         // The allocator of the serving executables (jemalloc), and its statistics.
         .target(name: "ProcessAllocator", dependencies: ["CJemalloc"]),

@@ -1,5 +1,5 @@
+import CFastFloatShims
 import CYAJL
-import Glibc
 
 /// Why a document is not JSON, or not JSON this parser takes.
 public struct JSONParseError: Error, CustomStringConvertible, Equatable {
@@ -97,6 +97,16 @@ private final class JSONBuilder {
         return 1
     }
 
+    /// `add(.number(value))`, without the enum when the innermost container is an array of
+    /// numbers so far: a tensor's elements go straight into its flat array.
+    func addNumber(_ value: Double) -> Int32 {
+        if let top = stack.indices.last, stack[top].kind == .array, stack[top].allNumbers {
+            stack[top].numbers.append(value)
+            return 1
+        }
+        return add(.number(value))
+    }
+
     func open(_ kind: Container.Kind) -> Int32 {
         guard stack.count < maxDepth else {
             problem = "the document nests arrays and objects deeper than \(maxDepth) levels"
@@ -117,8 +127,10 @@ private final class JSONBuilder {
         return 1
     }
 
-    static func from(_ context: UnsafeMutableRawPointer?) -> JSONBuilder {
-        Unmanaged<JSONBuilder>.fromOpaque(context!).takeUnretainedValue()
+    /// Calls `body` with the builder behind yajl's context. `parse` keeps the builder alive
+    /// for the whole parse, so no retain and release per event.
+    static func with(_ context: UnsafeMutableRawPointer?, _ body: (JSONBuilder) -> Int32) -> Int32 {
+        Unmanaged<JSONBuilder>.fromOpaque(context!)._withUnsafeGuaranteedRef(body)
     }
 
     static func text(_ pointer: UnsafePointer<UInt8>?, _ length: Int) -> String {
@@ -126,31 +138,29 @@ private final class JSONBuilder {
     }
 
     static let callbacks = yajl_callbacks(
-        yajl_null: { context in from(context).add(.null) },
-        yajl_boolean: { context, value in from(context).add(.bool(value != 0)) },
+        yajl_null: { context in with(context) { $0.add(.null) } },
+        yajl_boolean: { context, value in with(context) { $0.add(.bool(value != 0)) } },
         yajl_integer: nil,
         yajl_double: nil,
-        // Numbers arrive as their text; strtod reads it (yajl has checked the grammar).
+        // Numbers arrive as their text, which yajl has checked against JSON's grammar. fast_float
+        // reads it in place and rounds as strtod does; glibc's strtod takes a slow multi-precision
+        // path for the 17-digit numbers clients print, most of a JSON tensor's parse.
         yajl_number: { context, text, length in
-            let builder = from(context)
-            guard let text, length < 64 else {
-                builder.problem = "a number of \(length) characters is longer than any JSON number needs"
-                return 0
+            with(context) { builder in
+                var value = 0.0
+                guard let text, fixserve_parse_double(text, length, &value) == 1 else {
+                    builder.problem = "a number of \(length) characters could not be read"
+                    return 0
+                }
+                return builder.addNumber(value)
             }
-            var buffer = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-            let value = withUnsafeMutableBytes(of: &buffer) { raw -> Double in
-                raw.copyMemory(from: UnsafeRawBufferPointer(start: text, count: length))
-                raw[length] = 0
-                return strtod(raw.baseAddress!.assumingMemoryBound(to: CChar.self), nil)
-            }
-            return builder.add(.number(value))
         },
-        yajl_string: { context, bytes, length in from(context).add(.string(text(bytes, length))) },
-        yajl_start_map: { context in from(context).open(.object) },
-        yajl_map_key: { context, bytes, length in from(context).key(text(bytes, length)) },
-        yajl_end_map: { context in from(context).close() },
-        yajl_start_array: { context in from(context).open(.array) },
-        yajl_end_array: { context in from(context).close() })
+        yajl_string: { context, bytes, length in with(context) { $0.add(.string(text(bytes, length))) } },
+        yajl_start_map: { context in with(context) { $0.open(.object) } },
+        yajl_map_key: { context, bytes, length in with(context) { $0.key(text(bytes, length)) } },
+        yajl_end_map: { context in with(context) { $0.close() } },
+        yajl_start_array: { context in with(context) { $0.open(.array) } },
+        yajl_end_array: { context in with(context) { $0.close() } })
 }
 
 private extension String {

@@ -2,7 +2,10 @@
 ///
 /// Arrays that hold only numbers, which is how tensors travel in JSON, are kept flat as
 /// `.numbers`, one `Double` each, rather than as one enum value per element.
-public indirect enum JSONValue: Sendable, Equatable {
+///
+/// Not `indirect`: the recursive cases already hold their elements in arrays, and an indirect
+/// enum boxes every payload, a heap allocation per number or string parsed.
+public enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case number(Double)

@@ -38,6 +38,30 @@ import Testing
         #expect(parsed == (try Self.reference(text)))
     }
 
+    /// Every number reads to the double glibc's strtod gives for the same text: the shortest
+    /// round-trip forms Swift and Python print, 17-digit and longer forms, exponents, subnormals,
+    /// overflow to infinity and underflow to zero.
+    @Test func numbersReadAsStrtodReadsThem() throws {
+        var generator = SystemRandomNumberGenerator()
+        var texts = ["0", "-0", "0.1", "1e400", "-1e400", "1e-400", "4.9e-324", "2.4703282292062328e-324",
+                     "1.7976931348623157e308", "1.7976931348623159e308", "9007199254740993", "123456789012345678901234567890",
+                     "0.30000000000000004", "2.2250738585072011e-308", "1E+2", "-12.5e-3",
+                     "0." + String(repeating: "3", count: 800)]
+        for _ in 0..<2000 {
+            let value = Double(bitPattern: generator.next() & 0x7FEF_FFFF_FFFF_FFFF) * (Bool.random(using: &generator) ? 1 : -1)
+            texts.append("\(value)")
+            texts.append(String(format: "%.17g", value))
+            texts.append("\(Double(Float(Double.random(in: -4...4, using: &generator))))")
+        }
+        let parsed = try JSONValue.parse(Array(("[" + texts.joined(separator: ",") + "]").utf8)[...])
+        guard case .numbers(let numbers) = parsed else { Issue.record("not an array of numbers: \(parsed.summary)"); return }
+        #expect(numbers.count == texts.count)
+        for (text, number) in zip(texts, numbers) {
+            let reference = strtod(text, nil)
+            #expect(number.bitPattern == reference.bitPattern, "\(text): \(number) against strtod's \(reference)")
+        }
+    }
+
     @Test func keepsArraysOfNumbersFlat() throws {
         let parsed = try JSONValue.parse(Array(#"{"data":[0.5,1,2]}"#.utf8)[...])
         #expect(parsed["data"] == .numbers([0.5, 1, 2]))
