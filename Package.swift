@@ -84,7 +84,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: releaseSpeed),
         .executableTarget(name: "FixServeBench", dependencies: [
-            "Numerics", "LinearAlgebra", "ModelStore", "Datasets", "ImageCodec", "FixServeService",
+            "Numerics", "LinearAlgebra", "ModelStore", "Datasets", "ImageCodec", "FixServeService", "JSONParser",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: releaseSpeed),
 

@@ -6,5 +6,5 @@ struct FixServeBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fixserve-bench",
         abstract: "Micro-benchmarks of FixServe's numeric core (release build only).",
-        subcommands: [HeadsBenchmark.self, TransformBenchmark.self, OfflineInferenceBenchmark.self, EngineBenchmark.self])
+        subcommands: [HeadsBenchmark.self, TransformBenchmark.self, OfflineInferenceBenchmark.self, EngineBenchmark.self, JSONBenchmark.self])
 }
