@@ -97,16 +97,6 @@ private final class JSONBuilder {
         return 1
     }
 
-    /// `add(.number(value))`, without the enum when the innermost container is an array of
-    /// numbers so far: a tensor's elements go straight into its flat array.
-    func addNumber(_ value: Double) -> Int32 {
-        if let top = stack.indices.last, stack[top].kind == .array, stack[top].allNumbers {
-            stack[top].numbers.append(value)
-            return 1
-        }
-        return add(.number(value))
-    }
-
     func open(_ kind: Container.Kind) -> Int32 {
         guard stack.count < maxDepth else {
             problem = "the document nests arrays and objects deeper than \(maxDepth) levels"
@@ -152,7 +142,7 @@ private final class JSONBuilder {
                     builder.problem = "a number of \(length) characters could not be read"
                     return 0
                 }
-                return builder.addNumber(value)
+                return builder.add(.number(value))
             }
         },
         yajl_string: { context, bytes, length in with(context) { $0.add(.string(text(bytes, length))) } },
