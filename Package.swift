@@ -85,6 +85,8 @@ let package = Package(
         ], swiftSettings: releaseSpeed),
         .executableTarget(name: "FixServeBench", dependencies: [
             "Numerics", "LinearAlgebra", "ModelStore", "Datasets", "ImageCodec", "FixServeService", "JSONParser",
+            // The server's allocator, so that what allocates is timed as it runs when served.
+            "ProcessAllocator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: releaseSpeed),
 

@@ -6,5 +6,6 @@ struct FixServeBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fixserve-bench",
         abstract: "Micro-benchmarks of FixServe's numeric core (release build only).",
-        subcommands: [HeadsBenchmark.self, TransformBenchmark.self, OfflineInferenceBenchmark.self, EngineBenchmark.self, JSONBenchmark.self])
+        subcommands: [HeadsBenchmark.self, TransformBenchmark.self, OfflineInferenceBenchmark.self, EngineBenchmark.self, JSONBenchmark.self,
+                      InferenceBodyBenchmark.self])
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ProcessAllocator
 import JSONParser
 
 /// Parsing a JSON request body, as an Open Inference Protocol request's tensor arrives.
@@ -23,6 +24,7 @@ struct JSONBenchmark: ParsableCommand {
         let time = stopwatch.medianWallAndCPUNanoseconds {
             _ = try? JSONValue.parse(bytes[...])
         }
+        print("allocator jemalloc \(ProcessAllocator.version)")
         print("bytes \(bytes.count)")
         print("numbers \(numbers)")
         print("parse_cpu_us \(String(format: "%.2f", time.cpu / 1000))")

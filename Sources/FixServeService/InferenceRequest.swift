@@ -19,6 +19,12 @@ public struct InferenceRequest: Sendable {
         public var binary: Bool
         /// The classification extension: return the top `k` as "score:index:label" strings.
         public var classification: Int?
+
+        public init(name: String, binary: Bool, classification: Int?) {
+            self.name = name
+            self.binary = binary
+            self.classification = classification
+        }
     }
 
     public var id: String?

@@ -36,19 +36,35 @@ public struct InferenceResponse: Sendable {
     public func encoded() -> (body: [UInt8], jsonLength: Int?) {
         // Written as bytes, the binary tensors after the header: one buffer, no intermediate text.
         var body: [UInt8] = []
-        body.reserveCapacity(192 + outputs.reduce(0) { $0 + ($1.binary ? $1.data.binaryCount : 0) })
+        body.reserveCapacity(192 + outputs.reduce(0) { $0 + ($1.binary ? $1.data.binaryCount : $1.data.jsonCapacity) })
         func append(_ text: String) { body.append(contentsOf: text.utf8) }
-        append("{\"model_name\":\(JSONString.literal(modelName)),\"model_version\":\(JSONString.literal(modelVersion))")
-        if let id { append(",\"id\":\(JSONString.literal(id))") }
-        append(",\"outputs\":[")
+        append(#"{"model_name":"#)
+        JSONString.append(modelName, to: &body)
+        append(#","model_version":"#)
+        JSONString.append(modelVersion, to: &body)
+        if let id {
+            append(#","id":"#)
+            JSONString.append(id, to: &body)
+        }
+        append(#","outputs":["#)
         for (i, output) in outputs.enumerated() {
-            if i > 0 { append(",") }
-            append("{\"name\":\(JSONString.literal(output.name)),\"datatype\":\"\(output.data.datatype)\",\"shape\":[")
-            for (d, dim) in output.shape.enumerated() { append(d == 0 ? String(dim) : "," + String(dim)) }
+            append(i == 0 ? #"{"name":"# : #",{"name":"#)
+            JSONString.append(output.name, to: &body)
+            append(#","datatype":""#)
+            append(output.data.datatype)
+            append(#"","shape":["#)
+            for (d, dim) in output.shape.enumerated() {
+                if d > 0 { body.append(UInt8(ascii: ",")) }
+                append(String(dim))
+            }
             if output.binary {
-                append("],\"parameters\":{\"binary_data_size\":\(output.data.binaryCount)}}")
+                append(#"],"parameters":{"binary_data_size":"#)
+                append(String(output.data.binaryCount))
+                append("}}")
             } else {
-                append("],\"data\":\(output.data.jsonEncoded())}")
+                append(#"],"data":"#)
+                output.data.appendJSON(to: &body)
+                append("}")
             }
         }
         append("]}")
@@ -75,21 +91,43 @@ extension TensorData {
         case .uint8(let values): out.append(contentsOf: values)
         case .bytes(let elements):
             for element in elements {
-                let n = UInt32(element.count)
-                out.append(contentsOf: [UInt8(n & 0xff), UInt8(n >> 8 & 0xff), UInt8(n >> 16 & 0xff), UInt8(n >> 24)])
+                withUnsafeBytes(of: UInt32(element.count).littleEndian) { out.append(contentsOf: $0) }
                 out.append(contentsOf: element)
             }
         }
     }
 
-    /// A flat JSON array.
-    func jsonEncoded() -> String {
+    /// Bytes to reserve for `appendJSON`'s array: a float's shortest text is at most 15 bytes
+    /// and its comma; BYTES are estimated, as escapes may lengthen them.
+    var jsonCapacity: Int {
         switch self {
-        case .fp32(let values): return "[" + values.map { JSONText.number($0) }.joined(separator: ",") + "]"
-        case .uint8(let values): return "[" + values.map(String.init).joined(separator: ",") + "]"
-        case .bytes(let elements):
-            return "[" + elements.map { JSONString.literal(String(decoding: $0, as: UTF8.self)) }.joined(separator: ",") + "]"
+        case .fp32(let values): return 2 + values.count * 16
+        case .uint8(let values): return 2 + values.count * 4
+        case .bytes(let elements): return elements.reduce(2) { $0 + $1.count + 3 }
         }
+    }
+
+    /// Appends the elements as a flat JSON array.
+    func appendJSON(to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "["))
+        switch self {
+        case .fp32(let values):
+            for (i, value) in values.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(contentsOf: JSONText.number(value).utf8)
+            }
+        case .uint8(let values):
+            for (i, value) in values.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(contentsOf: String(value).utf8)
+            }
+        case .bytes(let elements):
+            for (i, element) in elements.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                JSONString.append(String(decoding: element, as: UTF8.self), to: &out)
+            }
+        }
+        out.append(UInt8(ascii: "]"))
     }
 }
 

@@ -7,7 +7,7 @@ public enum JSONString {
     /// The same string always gives the same bytes (safetensors files depend on it).
     public static func literal(_ string: String) -> String {
         // Labels, names and most messages need no escaping: one append instead of one per scalar.
-        if !string.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+        if !needsEscaping(string) {
             return "\"" + string + "\""
         }
         var out = "\""
@@ -25,5 +25,18 @@ public enum JSONString {
             }
         }
         return out + "\""
+    }
+
+    /// Appends `literal(string)`'s bytes to `bytes`, without an intermediate string when nothing
+    /// needs escaping: for bodies written as bytes.
+    public static func append(_ string: String, to bytes: inout [UInt8]) {
+        guard !needsEscaping(string) else { return bytes.append(contentsOf: literal(string).utf8) }
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: string.utf8)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private static func needsEscaping(_ string: String) -> Bool {
+        string.utf8.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
     }
 }

@@ -97,4 +97,29 @@ import Testing
         let floats = body[length...].withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
         #expect(floats == [1, -2])
     }
+
+    @Test func encodesEveryDatatypeAsJSONAndBytesBehindTheirLengths() throws {
+        let response = InferenceResponse(modelName: "fashion \"mnist\"", modelVersion: "2", id: "a\nb", outputs: [
+            .init(name: "logits", shape: [1, 3], data: .fp32([1.5, -0.25, .infinity]), binary: false),
+            .init(name: "pixels", shape: [2], data: .uint8([0, 255]), binary: false),
+            .init(name: "labels", shape: [2], data: .bytes([Array("T-shirt".utf8), []]), binary: true),
+        ])
+        let (body, jsonLength) = response.encoded()
+        let length = try #require(jsonLength)
+        let header = try #require(try JSONSerialization.jsonObject(with: Data(body[0..<length])) as? [String: Any])
+        #expect(header["model_name"] as? String == "fashion \"mnist\"")
+        #expect(header["model_version"] as? String == "2")
+        #expect(header["id"] as? String == "a\nb")
+        let outputs = try #require(header["outputs"] as? [[String: Any]])
+        try #require(outputs.count == 3, "outputs: \(outputs)")
+        #expect(outputs.map { $0["datatype"] as? String } == ["FP32", "UINT8", "BYTES"])
+        #expect(outputs[0]["shape"] as? [Int] == [1, 3])
+        // A non-finite float has no JSON number: it is written as null.
+        let logits = try #require(outputs[0]["data"] as? [Any])
+        #expect(logits.count == 3)
+        #expect(logits[0] as? Double == 1.5 && logits[1] as? Double == -0.25 && logits[2] is NSNull)
+        #expect(outputs[1]["data"] as? [Int] == [0, 255])
+        #expect((outputs[2]["parameters"] as? [String: Any])?["binary_data_size"] as? Int == 4 + 7 + 4)
+        #expect(Array(body[length...]) == [7, 0, 0, 0] + Array("T-shirt".utf8) + [0, 0, 0, 0])
+    }
 }
