@@ -1,6 +1,7 @@
 import CJemalloc
 
-/// The process's memory allocator: jemalloc, linked into the executables that serve.
+/// The process's memory allocator: jemalloc, linked into the executables that serve and into
+/// `fixserve-bench`, which times their work.
 ///
 /// A served request allocates a few dozen small blocks (its headers, closures, the answer's
 /// JSON) on one event loop and often frees them on another. jemalloc's per-thread caches make
