@@ -19,27 +19,19 @@ struct InferenceBodyBenchmark: ParsableCommand {
     @Option(help: "Classes of the answer's logits.")
     var classes = 10
 
-    @Option(help: "Timed runs; the median is reported.")
-    var runs = 11
-
-    @Option(help: "Minimum length of one timed run, in milliseconds.")
-    var runMilliseconds = 50
+    @OptionGroup var timing: TimingOptions
 
     func run() throws {
         let body = try [UInt8](Data(contentsOf: URL(fileURLWithPath: file)))
         let request = try InferenceRequest.decode(body: body, headerLength: headerLength)
-        // The answer a request like this gets: each output it asks for (logits and probabilities
-        // when it names none) over the classes, binary where it asked so.
-        let outputs = (request.outputs.isEmpty
-            ? [InferenceRequest.Output(name: "logits", binary: request.binaryOutputsByDefault, classification: nil),
-               InferenceRequest.Output(name: "probabilities", binary: request.binaryOutputsByDefault, classification: nil)]
-            : request.outputs).map { output in
+        // The answer a request like this gets: each output it asks for over the classes.
+        let outputs = request.requestedOutputs.map { output in
             InferenceResponse.Output(
                 name: output.name, shape: [1, classes],
                 data: .fp32((0..<classes).map { Float($0) * 0.37 - 1.1 }), binary: output.binary)
         }
         let response = InferenceResponse(modelName: "fashion-mnist", modelVersion: "1", id: request.id, outputs: outputs)
-        let stopwatch = Stopwatch(runs: max(1, runs), minimumRunNanoseconds: UInt64(max(1, runMilliseconds)) * 1_000_000)
+        let stopwatch = timing.stopwatch
         // Process CPU time: the steadier figure on a shared machine.
         let decode = stopwatch.medianWallAndCPUNanoseconds {
             _ = try? InferenceRequest.decode(body: body, headerLength: headerLength)

@@ -11,16 +11,12 @@ struct JSONBenchmark: ParsableCommand {
     @Option(help: "A JSON document, such as an inference request with a tensor in \"data\".")
     var file: String
 
-    @Option(help: "Timed runs; the median is reported.")
-    var runs = 11
-
-    @Option(help: "Minimum length of one timed run, in milliseconds.")
-    var runMilliseconds = 50
+    @OptionGroup var timing: TimingOptions
 
     func run() throws {
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: file)))
         let numbers = Self.countNumbers(try JSONValue.parse(bytes[...]))
-        let stopwatch = Stopwatch(runs: max(1, runs), minimumRunNanoseconds: UInt64(max(1, runMilliseconds)) * 1_000_000)
+        let stopwatch = timing.stopwatch
         let time = stopwatch.medianWallAndCPUNanoseconds {
             _ = try? JSONValue.parse(bytes[...])
         }

@@ -19,20 +19,21 @@ public struct InferenceRequest: Sendable {
         public var binary: Bool
         /// The classification extension: return the top `k` as "score:index:label" strings.
         public var classification: Int?
-
-        public init(name: String, binary: Bool, classification: Int?) {
-            self.name = name
-            self.binary = binary
-            self.classification = classification
-        }
     }
 
     public var id: String?
     public var inputs: [Input]
-    /// Empty means "all outputs, as JSON".
+    /// The outputs named; empty means every output.
     public var outputs: [Output]
     /// The request-level `binary_data_output` parameter.
     public var binaryOutputsByDefault: Bool
+
+    /// The outputs to answer: those named or, when none are, every output a served model has
+    /// (logits and probabilities), binary when `binary_data_output` asks so.
+    public var requestedOutputs: [Output] {
+        guard outputs.isEmpty else { return outputs }
+        return ["logits", "probabilities"].map { Output(name: $0, binary: binaryOutputsByDefault, classification: nil) }
+    }
 }
 
 /// The elements of a tensor, by datatype.

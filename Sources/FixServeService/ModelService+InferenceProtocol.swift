@@ -212,11 +212,7 @@ extension ModelService {
     /// request's logits.
     static func outputs(for request: InferenceRequest, answer: DynamicBatcher.Answer, labels: [String]) throws -> [InferenceResponse.Output] {
         let classes = answer.resultSize
-        let requested = request.outputs.isEmpty
-            ? [InferenceRequest.Output(name: "logits", binary: request.binaryOutputsByDefault, classification: nil),
-               InferenceRequest.Output(name: "probabilities", binary: request.binaryOutputsByDefault, classification: nil)]
-            : request.outputs
-        return try requested.map { output in
+        return try request.requestedOutputs.map { output in
             var values: [Float]
             switch output.name {
             case "logits":
